@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// A graph-transform tool for frozen TensorFlow inference graphs: a drop-in successor to
+// TensorFlow's Graph Transform Tool (transform_graph, summarize_graph).
+import PackageDescription
+
+let package = Package(
+  name: "graph-transforms",
+  products: [
+    // Load, transform and save graphs from Swift code, without the command line.
+    .library(name: "GraphTransformTool", targets: ["GraphIR", "GraphIO", "GraphTransforms"]),
+    .executable(name: "transform_graph", targets: ["transform_graph"]),
+    .executable(name: "summarize_graph", targets: ["summarize_graph"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // C: the protobuf-c and zlib runtimes, and the committed protoc-c output.
+    .systemLibrary(
+      name: "CProtobufC", pkgConfig: "libprotobuf-c",
+      providers: [.apt(["libprotobuf-c-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(
+      name: "CGraphProtos", dependencies: ["CProtobufC"],
+      cSettings: [.headerSearchPath("include")]),
+
+    // Swift: the IR is pure; GraphIO is the only module that touches C.
+    .target(name: "GraphIR"),
+    .target(name: "GraphIO", dependencies: ["GraphIR", "CGraphProtos", "CProtobufC", "CZlib"]),
+    .target(name: "GraphTransforms", dependencies: ["GraphIR"]),
+    .target(
+      name: "GraphCommands",
+      dependencies: [
+        "GraphIR", "GraphIO", "GraphTransforms",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "transform_graph", dependencies: ["GraphCommands"]),
+    .executableTarget(name: "summarize_graph", dependencies: ["GraphCommands"]),
+
+    // Tests.
+    .target(
+      name: "GraphTestSupport", dependencies: ["GraphIR", "GraphIO", "GraphTransforms"],
+      path: "Tests/GraphTestSupport"),
+    .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "GraphTestSupport"]),
+    .testTarget(
+      name: "GraphIOTests", dependencies: ["GraphIR", "GraphIO", "GraphTestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "GraphTransformsTests",
+      dependencies: ["GraphIR", "GraphTransforms", "GraphTestSupport"]),
+    .testTarget(
+      name: "GraphCommandsTests",
+      dependencies: ["GraphCommands", "GraphIO", "GraphTestSupport"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

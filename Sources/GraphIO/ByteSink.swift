@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+
+internal import CZlib
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Where encoded bytes go: a file descriptor, memory, or nowhere; optionally also
+/// through a gzip compressor that only counts its output.
+///
+/// protobuf-c hands the encoder's output over in many small pieces; this buffers them
+/// into large writes, so the whole encoded graph never has to sit in memory.
+final class ByteSink {
+  private let fd: Int32?
+  private var memory: [UInt8]?
+  private var buffer: UnsafeMutableRawPointer
+  private let capacity = 1 << 20
+  private var used = 0
+  private var gzip: GzipCounter?
+  /// Bytes accepted so far.
+  private(set) var count = 0
+  /// The first write error (errno), if any; later writes are dropped.
+  private(set) var writeError: Int32?
+
+  /// A sink that writes to `fd` (not closed here), or keeps the bytes when `fd` is nil.
+  init(fd: Int32?, keepInMemory: Bool = false, countGzip: Bool = false) {
+    self.fd = fd
+    self.memory = keepInMemory ? [] : nil
+    self.buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    self.gzip = countGzip ? GzipCounter() : nil
+  }
+
+  deinit { buffer.deallocate() }
+
+  func append(_ bytes: UnsafeRawBufferPointer) {
+    guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+    count += bytes.count
+    gzip?.consume(bytes)
+    if memory != nil { memory?.append(contentsOf: bytes) }
+    guard fd != nil, writeError == nil else { return }
+    if used + bytes.count <= capacity {
+      (buffer + used).copyMemory(from: base, byteCount: bytes.count)
+      used += bytes.count
+      return
+    }
+    flush()
+    if bytes.count >= capacity {
+      writeAll(bytes)
+    } else {
+      buffer.copyMemory(from: base, byteCount: bytes.count)
+      used = bytes.count
+    }
+  }
+
+  /// Writes out what is buffered.
+  func flush() {
+    guard used > 0 else { return }
+    writeAll(UnsafeRawBufferPointer(start: buffer, count: used))
+    used = 0
+  }
+
+  /// The kept bytes (memory sinks only).
+  var bytes: [UInt8] { memory ?? [] }
+
+  /// The size of the gzip stream of everything appended, once; nil if not counting.
+  func finishGzip() -> Int? { gzip?.finish() }
+
+  private func writeAll(_ bytes: UnsafeRawBufferPointer) {
+    guard let fd, writeError == nil, var next = bytes.baseAddress else { return }
+    var remaining = bytes.count
+    while remaining > 0 {
+      let written = write(fd, next, remaining)
+      if written < 0 {
+        if errno == EINTR { continue }
+        writeError = errno
+        return
+      }
+      remaining -= written
+      next += written
+    }
+  }
+}
+
+/// Counts the size of a gzip stream (level 6, as `gzip` and `zlib.compress` default to)
+/// without keeping it.
+final class GzipCounter {
+  private var stream = z_stream()
+  private var output: UnsafeMutablePointer<UInt8>
+  private let outputSize = 1 << 16
+  private var total = 0
+  private var ready = false
+  private var result: Int?
+
+  init() {
+    output = .allocate(capacity: outputSize)
+    // 15 window bits + 16 selects the gzip wrapper.
+    ready = CZlib_deflateInit2(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK
+  }
+
+  deinit {
+    if ready { deflateEnd(&stream) }
+    output.deallocate()
+  }
+
+  func consume(_ bytes: UnsafeRawBufferPointer) {
+    guard ready, let base = bytes.baseAddress else { return }
+    // zlib counts in UInt32; feed huge pieces in slices.
+    var offset = 0
+    while offset < bytes.count {
+      let piece = min(bytes.count - offset, 1 << 30)
+      stream.next_in = UnsafeMutablePointer(mutating: (base + offset).assumingMemoryBound(to: UInt8.self))
+      stream.avail_in = UInt32(piece)
+      repeat {
+        stream.next_out = output
+        stream.avail_out = UInt32(outputSize)
+        deflate(&stream, Z_NO_FLUSH)
+        total += outputSize - Int(stream.avail_out)
+      } while stream.avail_out == 0
+      offset += piece
+    }
+  }
+
+  func finish() -> Int? {
+    if let result { return result }
+    guard ready else { return nil }
+    var status: Int32
+    repeat {
+      stream.next_out = output
+      stream.avail_out = UInt32(outputSize)
+      status = deflate(&stream, Z_FINISH)
+      total += outputSize - Int(stream.avail_out)
+    } while status == Z_OK
+    result = status == Z_STREAM_END ? total : nil
+    return result
+  }
+}

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// A graph file could not be read: what went wrong, and where.
+public struct GraphDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// What was wrong.
+  public var reason: String
+  /// The byte offset in the file where the problem was found, if known.
+  public var byteOffset: Int?
+  /// The field path to the problem, e.g. `node[412].attr["value"].tensor`, if known.
+  public var fieldPath: String?
+  /// The file, when the error came from one.
+  public var file: String?
+
+  public init(reason: String, byteOffset: Int? = nil, fieldPath: String? = nil, file: String? = nil) {
+    self.reason = reason
+    self.byteOffset = byteOffset
+    self.fieldPath = fieldPath
+    self.file = file
+  }
+
+  public var description: String {
+    var location: [String] = []
+    if let file { location.append("'\(file)'") }
+    if let byteOffset { location.append("byte \(byteOffset)") }
+    if let fieldPath, !fieldPath.isEmpty { location.append("in \(fieldPath)") }
+    return location.isEmpty ? reason : location.joined(separator: ", ") + ": " + reason
+  }
+}

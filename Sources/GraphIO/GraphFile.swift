@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import GraphIR
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// How a graph is stored in a file.
+public enum GraphFormat: Sendable, Hashable {
+  /// Binary protobuf (`.pb`).
+  case binary
+  /// Protobuf text format (`.pbtxt`).
+  case text
+}
+
+/// A graph read from a file, with what was learned while reading it.
+public struct LoadedGraph: Sendable {
+  public var graph: Graph
+  public var format: GraphFormat
+  /// The file's size in bytes.
+  public var byteCount: Int
+}
+
+/// What writing a graph produced.
+public struct WrittenGraph: Sendable, Hashable {
+  /// Bytes written.
+  public var byteCount: Int
+  /// The size the file would have gzip-compressed (level 6), when it was asked for.
+  public var gzipByteCount: Int?
+}
+
+/// A graph could not be written.
+public struct GraphWriteError: Error, Sendable, Hashable, CustomStringConvertible {
+  public var path: String
+  public var reason: String
+  public var description: String { "cannot write '\(path)': \(reason)" }
+}
+
+/// Reading and writing GraphDef files.
+public enum GraphFile {
+  /// Reads a GraphDef: binary first, then text, as TensorFlow does.
+  ///
+  /// - Throws: `GraphDecodingError` naming the file and, where it applies, the byte offset
+  ///   (binary) or line and column (text) of the problem.
+  public static func read(path: String) throws(GraphDecodingError) -> LoadedGraph {
+    let file = try MappedFile(path: path)
+    do {
+      let (graph, format) = try decode(file.bytes)
+      return LoadedGraph(graph: graph, format: format, byteCount: file.bytes.count)
+    } catch {
+      var located = error
+      located.file = path
+      throw located
+    }
+  }
+
+  /// Decodes bytes holding a binary or text GraphDef.
+  public static func decode(_ bytes: UnsafeRawBufferPointer) throws(GraphDecodingError) -> (
+    Graph, GraphFormat
+  ) {
+    guard !bytes.isEmpty else {
+      throw GraphDecodingError(reason: "the file is empty; expected a binary or text GraphDef")
+    }
+    let binaryError: GraphDecodingError
+    do {
+      return (try BinaryDecoder.decode(bytes), .binary)
+    } catch {
+      binaryError = error
+    }
+    guard TextFormat.looksLikeText(bytes) else { throw binaryError }
+    let wire: [UInt8]
+    do {
+      wire = try TextFormat.parseGraphDef(bytes)
+    } catch {
+      var textError = error
+      textError.reason += " (the file is neither a binary nor a text GraphDef)"
+      throw textError
+    }
+    return (try withBytes(wire) { raw throws(GraphDecodingError) in try BinaryDecoder.decode(raw) }, .text)
+  }
+
+  /// Decodes bytes holding a binary or text GraphDef.
+  public static func decode(_ bytes: [UInt8]) throws(GraphDecodingError) -> Graph {
+    try withBytes(bytes) { raw throws(GraphDecodingError) in try decode(raw).0 }
+  }
+
+  /// `withUnsafeBytes` that keeps the error type.
+  static func withBytes<R>(
+    _ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(GraphDecodingError) -> R
+  ) throws(GraphDecodingError) -> R {
+    let result: Result<R, GraphDecodingError> = bytes.withUnsafeBytes {
+      (raw: UnsafeRawBufferPointer) -> Result<R, GraphDecodingError> in
+      do throws(GraphDecodingError) { return .success(try body(raw)) } catch { return .failure(error) }
+    }
+    return try result.get()
+  }
+
+  /// Encodes a graph.
+  public static func encode(_ graph: Graph, format: GraphFormat = .binary) -> [UInt8] {
+    let binary = BinaryEncoder.encode(graph)
+    switch format {
+    case .binary: return binary
+    case .text: return Array(TextFormat.printGraphDef(wire: binary).utf8)
+    }
+  }
+
+  /// The encoded size of a graph in bytes, and optionally its gzip size, without keeping
+  /// the encoding.
+  public static func measure(_ graph: Graph, gzip: Bool) -> WrittenGraph {
+    let sink = ByteSink(fd: nil, countGzip: gzip)
+    BinaryEncoder.encode(graph, into: sink)
+    return WrittenGraph(byteCount: sink.count, gzipByteCount: sink.finishGzip())
+  }
+
+  /// Writes a graph atomically: to a temporary file in the same directory, renamed over
+  /// `path` only when complete. A failed write leaves `path` as it was.
+  public static func write(
+    _ graph: Graph, to path: String, format: GraphFormat = .binary, countGzip: Bool = false
+  ) throws(GraphWriteError) -> WrittenGraph {
+    try AtomicFile.write(to: path, countGzip: countGzip) { sink in
+      switch format {
+      case .binary:
+        BinaryEncoder.encode(graph, into: sink)
+      case .text:
+        let text = TextFormat.printGraphDef(wire: BinaryEncoder.encode(graph))
+        var utf8 = text
+        utf8.withUTF8 { sink.append(UnsafeRawBufferPointer($0)) }
+      }
+    }
+  }
+}
+
+/// Writes a file through a temporary sibling and `rename`, so readers never see a partial file.
+enum AtomicFile {
+  static func write(
+    to path: String, countGzip: Bool = false, _ body: (ByteSink) -> Void
+  ) throws(GraphWriteError) -> WrittenGraph {
+    var info = stat()
+    if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+      throw GraphWriteError(path: path, reason: "it is a directory")
+    }
+    let slash = path.lastIndex(of: "/")
+    let directory = slash.map { String(path[...$0]) } ?? ""
+    let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    let temporary = "\(directory).\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    guard fd >= 0 else { throw GraphWriteError(path: path, reason: errnoText()) }
+    let sink = ByteSink(fd: fd, countGzip: countGzip)
+    body(sink)
+    sink.flush()
+    let closeFailed = close(fd) != 0
+    if let error = sink.writeError ?? (closeFailed ? errno : nil) {
+      unlink(temporary)
+      throw GraphWriteError(path: path, reason: String(cString: strerror(error)))
+    }
+    guard rename(temporary, path) == 0 else {
+      let reason = errnoText()
+      unlink(temporary)
+      throw GraphWriteError(path: path, reason: reason)
+    }
+    return WrittenGraph(byteCount: sink.count, gzipByteCount: sink.finishGzip())
+  }
+}
+
+func errnoText() -> String { String(cString: strerror(errno)) }
+
+/// A read-only memory map of a whole file, unmapped on deinit.
+final class MappedFile {
+  let bytes: UnsafeRawBufferPointer
+  private let mapped: Bool
+
+  init(path: String) throws(GraphDecodingError) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+      throw GraphDecodingError(reason: "cannot open: \(errnoText())", file: path)
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+      throw GraphDecodingError(reason: "cannot stat: \(errnoText())", file: path)
+    }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+      throw GraphDecodingError(reason: "not a regular file", file: path)
+    }
+    let size = Int(info.st_size)
+    guard size > 0 else {
+      bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+      mapped = false
+      return
+    }
+    guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+      throw GraphDecodingError(reason: "cannot map: \(errnoText())", file: path)
+    }
+    bytes = UnsafeRawBufferPointer(start: address, count: size)
+    mapped = true
+  }
+
+  deinit {
+    if mapped, let base = bytes.baseAddress {
+      munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
+    }
+  }
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// A tensor value (`TensorProto`), field for field, so that decoding and re-encoding an
+/// untouched tensor reproduces its bytes.
+///
+/// TensorFlow stores a tensor either as raw little-endian bytes in `content`
+/// (`tensor_content`) or as one typed value list (`floatVal`, `intVal`, …), where a list
+/// shorter than the element count repeats its last value. The accessors below read
+/// either form; transforms that write tensors use `content`, as TensorFlow's do.
+public struct Tensor: Sendable, Hashable {
+  public var dtype: DataType
+  /// The `tensor_shape` field; nil when absent on the wire (read as a scalar).
+  public var tensorShape: TensorShape?
+  public var versionNumber: Int32 = 0
+  /// `tensor_content`: raw little-endian, row-major element bytes.
+  public var content: SharedBytes = .empty
+  /// 16-bit patterns of half and bfloat16 values.
+  public var halfVal: [Int32] = []
+  public var floatVal: [Float] = []
+  public var doubleVal: [Double] = []
+  /// int32 and the narrower integer and quantized types.
+  public var intVal: [Int32] = []
+  public var stringVal: [[UInt8]] = []
+  public var scomplexVal: [Float] = []
+  public var int64Val: [Int64] = []
+  public var boolVal: [Bool] = []
+  public var dcomplexVal: [Double] = []
+  /// Each element is one encoded `ResourceHandleProto`, carried through untouched.
+  public var resourceHandleVal: [SharedBytes] = []
+  /// Each element is one encoded `VariantTensorDataProto`, carried through untouched.
+  public var variantVal: [SharedBytes] = []
+  public var uint32Val: [UInt32] = []
+  public var uint64Val: [UInt64] = []
+  public var float8Val: SharedBytes = .empty
+
+  /// A tensor with no values.
+  public init(dtype: DataType, shape: TensorShape?) {
+    self.dtype = dtype
+    self.tensorShape = shape
+  }
+
+  /// A tensor stored as raw bytes, the form TensorFlow's transforms write.
+  public init(dtype: DataType, shape: TensorShape, content: SharedBytes) {
+    self.dtype = dtype
+    self.tensorShape = shape
+    self.content = content
+  }
+
+  /// A float32 tensor stored as raw bytes.
+  public static func floats(_ values: [Float], shape: [Int64]) -> Tensor {
+    let bytes = values.withUnsafeBytes { SharedBytes($0) }
+    return Tensor(dtype: .float, shape: TensorShape(shape), content: bytes)
+  }
+
+  /// An int32 tensor stored as raw bytes.
+  public static func int32s(_ values: [Int32], shape: [Int64]) -> Tensor {
+    let bytes = values.withUnsafeBytes { SharedBytes($0) }
+    return Tensor(dtype: .int32, shape: TensorShape(shape), content: bytes)
+  }
+
+  /// The shape, reading an absent field as a scalar.
+  public var shape: TensorShape {
+    get { tensorShape ?? .scalar }
+    set { tensorShape = newValue }
+  }
+
+  /// The number of elements, or nil when the shape is partial or overflows.
+  public var elementCount: Int64? { shape.elementCount }
+
+  /// The number of values stored in the typed list that `dtype` uses.
+  var typedValueCount: Int {
+    switch dtype.base {
+    case .float: return floatVal.count
+    case .double: return doubleVal.count
+    case .int64: return int64Val.count
+    case .bool: return boolVal.count
+    case .string: return stringVal.count
+    case .half, .bfloat16: return halfVal.count
+    case .complex64: return scomplexVal.count / 2
+    case .complex128: return dcomplexVal.count / 2
+    case .uint32: return uint32Val.count
+    case .uint64: return uint64Val.count
+    case .resource: return resourceHandleVal.count
+    case .variant: return variantVal.count
+    default: return intVal.count
+    }
+  }
+
+  /// The values of a float tensor in row-major order, from either storage form.
+  ///
+  /// - Throws: `TensorError` when the dtype is not float, the shape is partial, or the
+  ///   stored bytes disagree with the shape.
+  public func floatValues() throws(TensorError) -> [Float] {
+    guard dtype == .float else { throw .wrongType(expected: .float, found: dtype) }
+    let count = try checkedElementCount()
+    if !content.isEmpty {
+      guard content.count == count * 4 else {
+        throw .contentSize(expected: count * 4, found: content.count)
+      }
+      return content.withUnsafeBytes { raw in
+        (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+      }
+    }
+    return try Self.filled(floatVal, count: count, zero: 0)
+  }
+
+  /// The values of an int32 tensor in row-major order, from either storage form.
+  public func int32Values() throws(TensorError) -> [Int32] {
+    guard dtype == .int32 else { throw .wrongType(expected: .int32, found: dtype) }
+    let count = try checkedElementCount()
+    if !content.isEmpty {
+      guard content.count == count * 4 else {
+        throw .contentSize(expected: count * 4, found: content.count)
+      }
+      return content.withUnsafeBytes { raw in
+        (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self) }
+      }
+    }
+    return try Self.filled(intVal, count: count, zero: 0)
+  }
+
+  /// The element count as an `Int`, rejecting partial shapes and absurd sizes.
+  public func checkedElementCount() throws(TensorError) -> Int {
+    guard let count = elementCount, count <= Int64(Int32.max) * 16 else {
+      throw .badShape(shape)
+    }
+    return Int(count)
+  }
+
+  /// TensorFlow's fill rule for typed lists: an empty list means zeros, and a shorter list
+  /// repeats its last value.
+  static func filled<T>(_ values: [T], count: Int, zero: T) throws(TensorError) -> [T] {
+    if values.count == count { return values }
+    guard values.count < count else {
+      throw .tooManyValues(expected: count, found: values.count)
+    }
+    guard let last = values.last else { return Array(repeating: zero, count: count) }
+    return values + Array(repeating: last, count: count - values.count)
+  }
+}
+
+/// Why a tensor's values could not be read.
+public enum TensorError: Error, Sendable, Hashable, CustomStringConvertible {
+  case wrongType(expected: DataType, found: DataType)
+  case badShape(TensorShape)
+  case contentSize(expected: Int, found: Int)
+  case tooManyValues(expected: Int, found: Int)
+
+  public var description: String {
+    switch self {
+    case .wrongType(let expected, let found):
+      return "tensor has dtype '\(found)', expected '\(expected)'"
+    case .badShape(let shape):
+      return "tensor shape \(shape) is not a fully defined, reasonably sized shape"
+    case .contentSize(let expected, let found):
+      return "tensor_content holds \(found) bytes, but the shape needs \(expected)"
+    case .tooManyValues(let expected, let found):
+      return "tensor holds \(found) values, but the shape has \(expected) elements"
+    }
+  }
+}

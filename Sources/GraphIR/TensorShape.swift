@@ -74,8 +74,9 @@ public struct TensorShape: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension Substring {
+  // Public for the transform-argument parsers, which share TensorFlow's whitespace rule.
   /// The substring without leading and trailing ASCII whitespace.
-  func trimmingASCIIWhitespace() -> Substring {
+  public func trimmingASCIIWhitespace() -> Substring {
     let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
     var result = self
     while let first = result.first, isSpace(first) { result = result.dropFirst() }

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import GraphIR
+
+/// A named graph-to-graph rewrite that can appear in a `--transforms` string.
+///
+/// To add one: create `Transforms/<Name>.swift`, list the type in `TransformRegistry.all`,
+/// and add `Tests/GraphTransformsTests/Transforms/<Name>Tests.swift`.
+public protocol GraphTransform: Sendable {
+  /// The TensorFlow name, e.g. `strip_unused_nodes`. Unique in `TransformRegistry`.
+  static var name: String { get }
+  /// One line, shown by `--help`.
+  static var summary: String { get }
+  /// Everything accepted between the parentheses. `ignore_errors` belongs to the
+  /// pipeline and is not listed.
+  static var parameters: [ParameterSpec] { get }
+
+  /// Checks and stores the arguments.
+  /// - Throws: `TransformArgumentError` for a missing, repeated or ill-typed value.
+  init(arguments: TransformArguments) throws(TransformArgumentError)
+
+  /// Returns the rewritten graph. Reports through `context`; never prints.
+  /// - Throws: `TransformError` (or any error) when the rewrite cannot be done.
+  func apply(to graph: Graph, in context: TransformContext) throws -> Graph
+}
+
+/// What a transform knows about the run besides the graph.
+public final class TransformContext: @unchecked Sendable {
+  /// The `--inputs` pieces, as given (may carry `:port` or `^`).
+  public let inputs: [String]
+  /// The `--outputs` pieces, as given.
+  public let outputs: [String]
+  /// Remarks and warnings reported by the running transform.
+  public private(set) var diagnostics: [Diagnostic] = []
+  /// The transform currently running, for attributing diagnostics.
+  var currentTransform = ""
+
+  public init(inputs: [String], outputs: [String]) {
+    self.inputs = inputs
+    self.outputs = outputs
+  }
+
+  /// `--inputs` with `^` and `:port` removed: the node names.
+  public var inputNodeNames: [String] { inputs.map { InputRef(parsing: $0).node } }
+  /// `--outputs` with `^` and `:port` removed: the node names.
+  public var outputNodeNames: [String] { outputs.map { InputRef(parsing: $0).node } }
+
+  /// Records a remark or warning.
+  public func report(_ severity: Diagnostic.Severity, _ message: String, node: String? = nil) {
+    diagnostics.append(
+      Diagnostic(severity: severity, transform: currentTransform, node: node, message: message))
+  }
+
+  /// Removes and returns the diagnostics gathered so far.
+  func takeDiagnostics() -> [Diagnostic] {
+    defer { diagnostics.removeAll() }
+    return diagnostics
+  }
+}
+
+/// A remark or warning from a transform or the pipeline.
+public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
+  public enum Severity: String, Sendable, Hashable {
+    case remark, warning
+  }
+  public var severity: Severity
+  public var transform: String
+  public var node: String?
+  public var message: String
+
+  public var description: String {
+    let where_ = node.map { "node '\($0)': " } ?? ""
+    return "\(severity.rawValue): \(transform): \(where_)\(message)"
+  }
+}
+
+/// A transform could not rewrite the graph.
+public struct TransformError: Error, Sendable, Hashable, CustomStringConvertible {
+  public var node: String?
+  public var message: String
+
+  public init(_ message: String, node: String? = nil) {
+    self.message = message
+    self.node = node
+  }
+
+  public var description: String {
+    (node.map { "node '\($0)': " } ?? "") + message
+  }
+}

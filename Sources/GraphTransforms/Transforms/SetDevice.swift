@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import GraphIR
+
+/// Sets the device of every node, or only of nodes that have none.
+///
+///     conv = Conv2D(x, w)   ⟶   conv = Conv2D(x, w) @ device
+///
+/// With `if_default=true`, nodes that already have a device keep it.
+///
+/// TF parity: same semantics.
+public struct SetDevice: GraphTransform {
+  public static let name = "set_device"
+  public static let summary = "Set the device of every node (or only of nodes with none)."
+  public static let parameters: [ParameterSpec] = [
+    ParameterSpec("device", .string, default: "", help: "device to set, e.g. /device:CPU:0"),
+    ParameterSpec("if_default", .bool, default: "false", help: "only set nodes that have no device"),
+  ]
+
+  let device: String
+  let ifDefault: Bool
+
+  public init(arguments: TransformArguments) throws(TransformArgumentError) {
+    device = try arguments.string("device") ?? ""
+    ifDefault = try arguments.bool("if_default") ?? false
+  }
+
+  public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
+    graph.with(nodes: graph.nodes.map { node in
+      var node = node
+      if !ifDefault || node.device.isEmpty { node.device = device }
+      return node
+    })
+  }
+}

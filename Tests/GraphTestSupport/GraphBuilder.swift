@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import GraphIR
+
+/// Builds the node list of a tiny test graph:
+///
+///     let graph = Graph {
+///       Placeholder("x", shape: [1, 4])
+///       Const("w", floats: [1, 2, 3, 4], shape: [4, 1])
+///       Op("MatMul", "y", inputs: "x", "w")
+///     }
+@resultBuilder
+public enum GraphBuilder {
+  public static func buildExpression(_ node: Node) -> [Node] { [node] }
+  public static func buildExpression(_ nodes: [Node]) -> [Node] { nodes }
+  public static func buildBlock(_ parts: [Node]...) -> [Node] { parts.flatMap { $0 } }
+  public static func buildArray(_ parts: [[Node]]) -> [Node] { parts.flatMap { $0 } }
+  public static func buildOptional(_ part: [Node]?) -> [Node] { part ?? [] }
+  public static func buildEither(first: [Node]) -> [Node] { first }
+  public static func buildEither(second: [Node]) -> [Node] { second }
+}
+
+extension Graph {
+  /// A graph from builder statements.
+  public init(versions: VersionDef? = nil, @GraphBuilder _ build: () -> [Node]) {
+    self.init(nodes: build(), versions: versions)
+  }
+}
+
+/// A node with `op`; inputs are written as in a GraphDef (`"a"`, `"a:1"`, `"^a"`).
+public func Op(
+  _ op: String, _ name: String, inputs: String..., attrs: AttrMap = AttrMap(), device: String = ""
+) -> Node {
+  Node(name: name, op: op, inputs: inputs.map(InputRef.init(parsing:)), device: device, attrs: attrs)
+}
+
+/// A float32 `Const`.
+public func Const(_ name: String, floats: [Float], shape: [Int64], device: String = "") -> Node {
+  Node(
+    name: name, op: "Const", device: device,
+    attrs: ["dtype": .type(.float), "value": .tensor(.floats(floats, shape: shape))])
+}
+
+/// An int32 `Const`.
+public func Const(_ name: String, int32s: [Int32], shape: [Int64]) -> Node {
+  Node(
+    name: name, op: "Const",
+    attrs: ["dtype": .type(.int32), "value": .tensor(.int32s(int32s, shape: shape))])
+}
+
+/// A scalar float32 `Const`.
+public func Const(_ name: String, _ value: Float) -> Node {
+  Const(name, floats: [value], shape: [])
+}
+
+/// A `Placeholder` with a dtype and an optional shape.
+public func Placeholder(_ name: String, _ dtype: DataType = .float, shape: [Int64]? = nil) -> Node {
+  var attrs: AttrMap = ["dtype": .type(dtype)]
+  if let shape { attrs["shape"] = .shape(TensorShape(shape)) }
+  return Node(name: name, op: "Placeholder", attrs: attrs)
+}
+
+extension Graph {
+  /// The node names in order.
+  public var nodeNames: [String] { nodes.map(\.name) }
+
+  /// The node named `name`; records a failure when absent.
+  public subscript(_ name: String) -> Node? { node(named: name) }
+
+  /// A stable, line-per-node text dump for golden comparisons: name, op, inputs, device,
+  /// and attributes sorted by key.
+  public var dump: String {
+    nodes.map { node in
+      var line = "\(node.name) = \(node.op)(\(node.inputs.map(\.description).joined(separator: ", ")))"
+      if !node.device.isEmpty { line += " @\(node.device)" }
+      let attrs = node.attrs.entries.sorted { $0.key < $1.key }.map { "\($0.key)=\(describe($0.value))" }
+      if !attrs.isEmpty { line += " {" + attrs.joined(separator: ", ") + "}" }
+      return line
+    }.joined(separator: "\n")
+  }
+}
+
+func describe(_ value: AttrValue) -> String {
+  switch value {
+  case .unset: return "<unset>"
+  case .s(let bytes): return "\"" + String(decoding: bytes, as: UTF8.self) + "\""
+  case .i(let i): return String(i)
+  case .f(let f): return String(f)
+  case .b(let b): return String(b)
+  case .type(let t): return t.name
+  case .shape(let s): return s.description
+  case .tensor(let t):
+    let values = (try? t.floatValues()).map { "\($0)" } ?? (try? t.int32Values()).map { "\($0)" } ?? "…"
+    return "\(t.dtype)\(t.shape)\(values)"
+  case .list(let l): return "list(\(l))"
+  case .function(let f): return "func(\(f.name))"
+  case .placeholder(let p): return "placeholder(\(p))"
+  }
+}

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import GraphIR
+import GraphIO
+public import GraphTransforms
+
+/// What a test run of a transform string produced.
+public struct TransformRun: Sendable {
+  public var graph: Graph
+  public var diagnostics: [Diagnostic]
+  public var warnings: [String]
+}
+
+/// A test harness failure that is not the transform's own error.
+public struct HarnessError: Error, CustomStringConvertible {
+  public var description: String
+}
+
+/// Runs `spec` on `graph` the way the tool does: transforms are looked up by name in the
+/// registry, the real pipeline runs them and validates after every step. It runs twice and
+/// compares the encoded bytes, so any nondeterminism fails the test.
+///
+/// - Throws: the pipeline's or parser's error, or `HarnessError` when two runs differ.
+public func runTransforms(
+  _ spec: String, on graph: Graph, inputs: [String] = [], outputs: [String] = []
+) throws -> TransformRun {
+  let pipeline = try TransformPipeline(parsing: spec)
+  var diagnostics: [Diagnostic] = []
+  let context = TransformContext(inputs: inputs, outputs: outputs)
+  let first = try pipeline.run(on: graph, context: context) { diagnostics += $0.diagnostics }
+  let second = try pipeline.run(on: graph, context: TransformContext(inputs: inputs, outputs: outputs))
+  guard GraphFile.encode(first) == GraphFile.encode(second) else {
+    throw HarnessError(description: "two runs of '\(spec)' produced different bytes")
+  }
+  return TransformRun(graph: first, diagnostics: diagnostics, warnings: pipeline.warnings)
+}

@@ -16,6 +16,26 @@ enum BinaryDecoder {
   /// - Throws: `GraphDecodingError` with the byte offset and field path of the first
   ///   malformed field when protobuf-c rejects the input.
   static func decode(_ bytes: UnsafeRawBufferPointer) throws(GraphDecodingError) -> Graph {
+    try decode(bytes, borrowingFrom: nil)
+  }
+
+  /// Decodes `bytes`; when `owner` keeps them alive and unchanged, large tensors borrow
+  /// their content from `bytes` instead of copying it (see `TensorSplicer`).
+  static func decode(_ bytes: UnsafeRawBufferPointer, borrowingFrom owner: AnyObject?) throws(GraphDecodingError)
+    -> Graph
+  {
+    if let owner, let base = bytes.baseAddress, let splicer = TensorSplicer.extract(from: bytes) {
+      let graph: Graph? = splicer.wire.withUnsafeBufferPointer { wire in
+        guard let message = graph_transforms__wire__graph_def__unpack(nil, wire.count, wire.baseAddress) else {
+          return nil
+        }
+        defer { graph_transforms__wire__graph_def__free_unpacked(message, nil) }
+        let borrow = Borrow(base: base, payloads: splicer.payloads, owner: owner)
+        return try? convertGraph(message, borrowing: borrow)
+      }
+      // On any failure, decode the original bytes: that path reports the exact error.
+      if let graph { return graph }
+    }
     let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
     guard
       let message = graph_transforms__wire__graph_def__unpack(nil, bytes.count, base)
@@ -27,15 +47,22 @@ enum BinaryDecoder {
     return try convertGraph(message)
   }
 
+  /// Tensor payloads that stay in the input buffer.
+  struct Borrow {
+    let base: UnsafeRawPointer
+    let payloads: [TensorSplicer.Key: Range<Int>]
+    let owner: AnyObject
+  }
+
   static func convertGraph(
-    _ message: UnsafeMutablePointer<GraphTransforms__Wire__GraphDef>
+    _ message: UnsafeMutablePointer<GraphTransforms__Wire__GraphDef>, borrowing borrow: Borrow? = nil
   ) throws(GraphDecodingError) -> Graph {
     var graph = Graph()
     let count = message.pointee.n_node
     graph.nodes.reserveCapacity(count)
     for index in 0..<count {
       guard let node = message.pointee.node[index] else { continue }
-      graph.nodes.append(try convertNode(node, index: index))
+      graph.nodes.append(try convertNode(node, index: index, borrowing: borrow))
     }
     if let versions = message.pointee.versions {
       graph.versions = VersionDef(
@@ -52,7 +79,7 @@ enum BinaryDecoder {
   }
 
   static func convertNode(
-    _ message: UnsafeMutablePointer<GraphTransforms__Wire__NodeDef>, index: Int
+    _ message: UnsafeMutablePointer<GraphTransforms__Wire__NodeDef>, index: Int, borrowing borrow: Borrow?
   ) throws(GraphDecodingError) -> Node {
     let path = "node[\(index)]"
     let name = try string(message.pointee.name, path: path + ".name")
@@ -69,7 +96,15 @@ enum BinaryDecoder {
       guard let entry = message.pointee.attr[i] else { continue }
       let key = try string(entry.pointee.key, path: "\(path).attr[\(i)].key")
       let attrPath = "\(path) ('\(name)').attr[\"\(key)\"]"
-      attrs.append((key, try convertAttr(entry.pointee.value, path: attrPath)))
+      var value = try convertAttr(entry.pointee.value, path: attrPath)
+      if let borrow, let payload = borrow.payloads[TensorSplicer.Key(node: index, attr: i)],
+        case .tensor(var tensor) = value
+      {
+        tensor.content = SharedBytes(
+          borrowing: borrow.base + payload.lowerBound, count: payload.count, owner: borrow.owner)
+        value = .tensor(tensor)
+      }
+      attrs.append((key, value))
     }
     var node = Node(name: name, op: op, inputs: inputs, device: device, attrs: AttrMap(attrs))
     if message.pointee.has_experimental_debug_info != 0 {

@@ -48,7 +48,7 @@ public enum GraphFile {
   public static func read(path: String) throws(GraphDecodingError) -> LoadedGraph {
     let file = try MappedFile(path: path)
     do {
-      let (graph, format) = try decode(file.bytes)
+      let (graph, format) = try decode(file.bytes, owner: file)
       return LoadedGraph(graph: graph, format: format, byteCount: file.bytes.count)
     } catch {
       var located = error
@@ -57,8 +57,17 @@ public enum GraphFile {
     }
   }
 
-  /// Decodes bytes holding a binary or text GraphDef.
+  /// Decodes bytes holding a binary or text GraphDef. The bytes are copied as needed;
+  /// nothing refers to them afterwards.
   public static func decode(_ bytes: UnsafeRawBufferPointer) throws(GraphDecodingError) -> (
+    Graph, GraphFormat
+  ) {
+    try decode(bytes, owner: nil)
+  }
+
+  /// Decodes bytes that `owner` keeps alive and unchanged for as long as it lives; large
+  /// tensors may then refer to them instead of copying.
+  static func decode(_ bytes: UnsafeRawBufferPointer, owner: AnyObject?) throws(GraphDecodingError) -> (
     Graph, GraphFormat
   ) {
     guard !bytes.isEmpty else {
@@ -66,7 +75,7 @@ public enum GraphFile {
     }
     let binaryError: GraphDecodingError
     do {
-      return (try BinaryDecoder.decode(bytes), .binary)
+      return (try BinaryDecoder.decode(bytes, borrowingFrom: owner), .binary)
     } catch {
       binaryError = error
     }
@@ -168,6 +177,12 @@ enum AtomicFile {
 func errnoText() -> String { String(cString: strerror(errno)) }
 
 /// A read-only memory map of a whole file, unmapped on deinit.
+///
+/// Large tensors decoded from the file borrow their bytes from this mapping and keep it
+/// alive, so the weights are never copied on the way through the tool. Writing the
+/// output over the input is still safe: the output goes to a new file that is renamed
+/// into place, and the mapping keeps the old file's data. (Like every reader of mapped
+/// files, the tool assumes no other process truncates the input while it runs.)
 final class MappedFile {
   let bytes: UnsafeRawBufferPointer
   private let mapped: Bool
@@ -191,7 +206,9 @@ final class MappedFile {
       mapped = false
       return
     }
-    guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+    // MAP_POPULATE maps the whole file up front: one bulk fault instead of one per page.
+    guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), address != MAP_FAILED
+    else {
       throw GraphDecodingError(reason: "cannot map: \(errnoText())", file: path)
     }
     bytes = UnsafeRawBufferPointer(start: address, count: size)

@@ -93,7 +93,10 @@ public struct DataType: RawRepresentable, Hashable, Sendable, CustomStringConver
       text = text.dropLast(4)
       reference = true
     }
-    guard let index = Self.enumNames.firstIndex(of: String(text)) else { return nil }
+    // There is no DT_INVALID_REF.
+    guard let index = Self.enumNames.firstIndex(of: String(text)), !(reference && index == 0) else {
+      return nil
+    }
     self.init(rawValue: Int32(index) + (reference ? 100 : 0))
   }
 

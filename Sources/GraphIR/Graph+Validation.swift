@@ -47,11 +47,12 @@ extension Graph {
     if !stuck.isEmpty { throw .cycle(stuck) }
   }
 
-  /// Names of nodes that Kahn's algorithm cannot order (on or behind a cycle), in graph
-  /// order. Iterative, so deep graphs cannot overflow the stack.
+  /// Names of the nodes on cycles (and on paths between two cycles), in graph order.
+  /// Iterative, so deep graphs cannot overflow the stack.
   func nodesOnCycles(index: [String: Int]) -> [String] {
     var pending = [Int](repeating: 0, count: nodes.count)
     var consumers = [[Int]](repeating: [], count: nodes.count)
+    var producers = [[Int]](repeating: [], count: nodes.count)
     for (position, node) in nodes.enumerated() {
       let isMerge = node.op == "Merge" || node.op == "RefMerge"
       for input in node.inputs {
@@ -60,6 +61,7 @@ extension Graph {
         if isMerge && (op == "NextIteration" || op == "RefNextIteration") { continue }
         pending[position] += 1
         consumers[source].append(position)
+        producers[position].append(source)
       }
     }
     var ready = pending.indices.filter { pending[$0] == 0 }
@@ -72,6 +74,21 @@ extension Graph {
       }
     }
     guard emitted < nodes.count else { return [] }
-    return nodes.indices.filter { pending[$0] > 0 }.map { nodes[$0].name }
+    // Kahn's algorithm leaves the cycles plus everything downstream of them; peel off, from
+    // the far end, the nodes with no consumer left, so that only the cycles are named.
+    var stuck = pending.map { $0 > 0 }
+    var outgoing = [Int](repeating: 0, count: nodes.count)
+    for position in nodes.indices where stuck[position] {
+      outgoing[position] = consumers[position].count { stuck[$0] }
+    }
+    var leaves = nodes.indices.filter { stuck[$0] && outgoing[$0] == 0 }
+    while let leaf = leaves.popLast() {
+      stuck[leaf] = false
+      for producer in producers[leaf] where stuck[producer] {
+        outgoing[producer] -= 1
+        if outgoing[producer] == 0 { leaves.append(producer) }
+      }
+    }
+    return nodes.indices.filter { stuck[$0] }.map { nodes[$0].name }
   }
 }

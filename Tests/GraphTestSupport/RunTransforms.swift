@@ -27,7 +27,7 @@ public func runTransforms(
   let pipeline = try TransformPipeline(parsing: spec)
   var diagnostics: [Diagnostic] = []
   let context = TransformContext(inputs: inputs, outputs: outputs)
-  let first = try pipeline.run(on: graph, context: context) { diagnostics += $0.diagnostics }
+  let first = try pipeline.run(on: graph, context: context, progress: { diagnostics += $0.diagnostics })
   let second = try pipeline.run(on: graph, context: TransformContext(inputs: inputs, outputs: outputs))
   guard GraphFile.encode(first) == GraphFile.encode(second) else {
     throw HarnessError(description: "two runs of '\(spec)' produced different bytes")

@@ -48,7 +48,8 @@ public struct TransformPipeline: Sendable {
         }
         // A `\.name` key path over `[any GraphTransform.Type]` crashes the Swift 6.3 compiler.
         let names = TransformRegistry.all.map { $0.name }
-        message += " Known transforms: " + names.joined(separator: ", ")
+        message += (message.hasSuffix("?") ? " Known" : "; known") + " transforms: "
+        message += names.joined(separator: ", ")
         throw fail(message)
       }
       // TF parity: only the first ignore_errors value counts, compared case-insensitively.
@@ -62,8 +63,9 @@ public struct TransformPipeline: Sendable {
         }
       }
       let declared = type.parameters
-      let known = Set(declared.map(\.name) + ["ignore_errors"])
-      for key in call.arguments.pairs.map(\.key) where !known.contains(key) {
+      var known = Set(declared.map(\.name) + ["ignore_errors"])
+      // One warning per unknown key, however often it is repeated.
+      for key in call.arguments.pairs.map(\.key) where known.insert(key).inserted {
         let accepted = declared.map(\.name)
         let hint = accepted.isEmpty ? "it takes no parameters" : "it takes " + accepted.joined(separator: ", ")
         warnings.append("\(call.name): ignoring unknown parameter '\(key)' (\(hint))")

@@ -27,27 +27,7 @@ public enum TransformRegistry {
 
   /// The registered name closest to `name`, when it is close enough to be a likely typo.
   public static func suggestion(for name: String) -> String? {
-    let scored = all.map { ($0.name, editDistance($0.name, name)) }
-    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, name.count / 4) else {
-      return nil
-    }
-    return best.0
-  }
-
-  /// Levenshtein distance over UTF-8 bytes.
-  static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.utf8)
-    let b = Array(b.utf8)
-    var previous = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
-      var current = [i] + Array(repeating: 0, count: b.count)
-      for j in 1...max(b.count, 1) where !b.isEmpty {
-        let cost = a[i - 1] == b[j - 1] ? 0 : 1
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-      }
-      previous = current
-    }
-    return a.isEmpty ? b.count : previous[b.count]
+    NameSuggestion.closest(to: name, among: all.map { $0.name })
   }
 
   /// Help text: every transform with its summary and parameters.

@@ -50,20 +50,18 @@ public struct TransformSpecError: Error, Sendable, Hashable, CustomStringConvert
     self.origin = origin
   }
 
-  /// 1-based line and column of `offset`.
+  /// 1-based line and column of `offset`. The column counts characters, not bytes, so
+  /// the caret lines up under text that holds non-ASCII characters.
   public var lineAndColumn: (line: Int, column: Int) {
+    let bytes = Array(source.utf8)
+    let end = min(max(offset, 0), bytes.count)
     var line = 1
-    var column = 1
-    for (index, byte) in source.utf8.enumerated() {
-      if index >= offset { break }
-      if byte == UInt8(ascii: "\n") {
-        line += 1
-        column = 1
-      } else {
-        column += 1
-      }
+    var lineStart = 0
+    for index in 0..<end where bytes[index] == UInt8(ascii: "\n") {
+      line += 1
+      lineStart = index + 1
     }
-    return (line, column)
+    return (line, String(decoding: bytes[lineStart..<end], as: UTF8.self).count + 1)
   }
 
   /// `origin:line:column: message`, then the offending line with a caret under the spot.
@@ -157,9 +155,11 @@ public enum TransformSpecParser {
       return String(decoding: bytes[start..<position], as: UTF8.self)
     }
 
+    /// What follows the current position: at most 24 bytes, and only up to the end of the
+    /// line, so that a message stays on one line.
     func rest() -> String {
-      let tail = String(decoding: bytes[position...].prefix(24), as: UTF8.self)
-      return tail.isEmpty ? "the end of the text" : "'\(tail)'"
+      let tail = bytes[position...].prefix(24).prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
+      return tail.isEmpty ? "the end of the text" : "'\(String(decoding: tail, as: UTF8.self))'"
     }
 
     mutating func parse() throws(TransformSpecError) -> [TransformCall] {
@@ -240,7 +240,23 @@ public enum TransformSpecParser {
       guard position > start else {
         throw fail("expected a value for '\(key)', found \(rest()); quote values that hold other characters, e.g. \(key)=\"1,224,224,3\"")
       }
-      return String(decoding: bytes[start..<position], as: UTF8.self)
+      let value = String(decoding: bytes[start..<position], as: UTF8.self)
+      // A bare value runs until a character it cannot hold; if that is not a separator,
+      // the user almost certainly meant to quote the whole value (e.g. a device "/cpu:0").
+      if let next = current, !isSeparator(next) {
+        let character = String(decoding: [next], as: UTF8.self)
+        throw fail(
+          "the value of '\(key)' cannot contain '\(character)' unless quoted; write \(key)=\"\(value)\(character)…\"")
+      }
+      return value
+    }
+
+    /// Characters that may follow a bare value: space, ',', ')', and the stray quotes
+    /// TensorFlow skips.
+    func isSeparator(_ byte: UInt8) -> Bool {
+      byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) || byte == UInt8(ascii: ",")
+        || byte == UInt8(ascii: ")") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")
+        || (allowComments && byte == UInt8(ascii: "#"))
     }
   }
 }

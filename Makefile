@@ -1,0 +1,37 @@
+# Build, test and run the graph-transform tool. `make help` lists the targets.
+SWIFT ?= swift
+BIN := .build/release
+EXAMPLE_OUT := out/tf1_classic_optimized.pb
+
+.PHONY: help deps build test example conformance benchmark clean
+
+help:
+	@echo "make example      build, then run transform_graph on the bundled example graph"
+	@echo "make test         run all unit and CLI tests"
+	@echo "make conformance  compare against TensorFlow's own engine (installs tensorflow-cpu into ~/.venvs/tf)"
+	@echo "make benchmark    time transform_graph on ResNet-50 beside cp and TensorFlow (BENCHMARKS.md)"
+
+deps:
+	@Scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product transform_graph
+	$(SWIFT) build -c release --product summarize_graph
+
+test: deps
+	$(SWIFT) test
+
+example: build
+	@mkdir -p out
+	$(BIN)/transform_graph --in_graph=examples/tf1_classic.pb --out_graph=$(EXAMPLE_OUT) \
+	  --inputs=image --outputs=probabilities --transforms_file=examples/tf1_classic.transforms
+	$(BIN)/summarize_graph --in_graph=$(EXAMPLE_OUT)
+
+conformance: build
+	Scripts/conformance.sh
+
+benchmark: build
+	Scripts/benchmark.sh
+
+clean:
+	rm -rf .build out

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import GraphIO
+import GraphTransforms
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The version `--version` prints.
+let toolVersion = "0.1.0"
+
+/// A failure the command reports as one `error:` line.
+struct CommandError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// Prints an error the way this tool does and returns the exit status for it.
+///
+/// Usage mistakes (bad or missing flags) print ArgumentParser's message and usage and
+/// exit 64; every other failure prints one `error:` line (plus a caret line for transform
+/// strings) and exits 1. `--help` and `--version` exit 0.
+func exitStatus(for error: any Error, command: any ParsableCommand.Type) -> Int32 {
+  let program = command.configuration.commandName ?? "transform_graph"
+  switch error {
+  case let error as TransformSpecError:
+    printError("\(program): error: \(error)")
+    return 1
+  case let error as GraphDecodingError:
+    printError("\(program): error: cannot read graph \(error)")
+    return 1
+  case let error as GraphWriteError:
+    printError("\(program): error: \(error)")
+    return 1
+  case let error as PipelineError:
+    printError("\(program): error: \(error)")
+    return 1
+  case let error as CommandError:
+    printError("\(program): error: \(error)")
+    return 1
+  default:
+    let code = command.exitCode(for: error)
+    if code == .success {
+      print(command.fullMessage(for: error))
+      return 0
+    }
+    printError(command.fullMessage(for: error))
+    return code == .validationFailure ? 64 : code.rawValue
+  }
+}
+
+/// The contents of a text file, or nil (with errno set) when it cannot be read.
+func readTextFile(_ path: String) -> String? {
+  guard let file = fopen(path, "rb") else { return nil }
+  defer { fclose(file) }
+  var bytes: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 65536)
+  while true {
+    let count = fread(&chunk, 1, chunk.count, file)
+    if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
+    if count < chunk.count { break }
+  }
+  if ferror(file) != 0 { return nil }
+  return String(decoding: bytes, as: UTF8.self)
+}
+
+func errnoText() -> String { String(cString: strerror(errno)) }

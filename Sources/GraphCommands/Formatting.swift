@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import GraphIR
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+  var text = line
+  if !text.hasSuffix("\n") { text += "\n" }
+  text.withUTF8 { bytes in
+    var offset = 0
+    while offset < bytes.count {
+      let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+      if written <= 0 { return }
+      offset += written
+    }
+  }
+}
+
+/// `text` padded with spaces to `width` characters.
+func padded(_ text: String, to width: Int) -> String {
+  text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+/// `12.35 MB`, `830.2 kB`, `512 B`: decimal units, as file managers and zip tools show.
+func humanBytes(_ count: Int) -> String {
+  let value = Double(count)
+  if count < 1000 { return "\(count) B" }
+  if count < 1_000_000 { return format("%.1f kB", value / 1e3) }
+  if count < 1_000_000_000 { return format("%.2f MB", value / 1e6) }
+  return format("%.2f GB", value / 1e9)
+}
+
+/// A signed size change: `+1.20 MB`, `-830.2 kB`, `±0 B`.
+func humanDelta(_ delta: Int) -> String {
+  if delta == 0 { return "±0 B" }
+  return (delta > 0 ? "+" : "-") + humanBytes(abs(delta))
+}
+
+/// TensorFlow's `HumanReadableNum`: `999`, `3.54M`, `25.56B`, and `%0.3G` from 1e15 on.
+func humanReadableNum(_ value: Int64) -> String {
+  var sign = ""
+  var value = value
+  if value < 0 {
+    sign = "-"
+    value = value == .min ? .max : -value
+  }
+  if value < 1000 { return sign + String(value) }
+  if value >= 1_000_000_000_000_000 { return sign + format("%0.3G", Double(value)) }
+  let units: [Character] = ["k", "M", "B", "T"]
+  var unit = 0
+  while value >= 1_000_000 {
+    value /= 1000
+    unit += 1
+  }
+  return sign + format("%.2f", Double(value) / 1000.0) + String(units[min(unit, units.count - 1)])
+}
+
+/// `printf`-style formatting of one double.
+func format(_ pattern: String, _ value: Double) -> String {
+  var buffer = [CChar](repeating: 0, count: 64)
+  _ = withVaList([value]) { vsnprintf(&buffer, buffer.count, pattern, $0) }
+  let length = buffer.firstIndex(of: 0) ?? buffer.count
+  return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Seconds on a monotonic clock.
+func now() -> Double {
+  var time = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &time)
+  return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// Splits a comma-separated flag value as TensorFlow does: empty text gives no names.
+func splitNames(_ text: String) -> [String] {
+  text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import ArgumentParser
+import GraphIO
+import GraphIR
+
+/// `summarize_graph`: TensorFlow's report on a graph's inputs, outputs, parameters and
+/// ops, plus the raw and gzip-compressed size.
+public struct SummarizeGraphCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "summarize_graph",
+    abstract: "Describe a GraphDef: likely inputs and outputs, parameters, ops and sizes.",
+    discussion: """
+      The report follows TensorFlow's summarize_graph line for line, then adds the file's \
+      raw and gzip-compressed (level 6) size.
+      """,
+    version: toolVersion)
+
+  @Option(name: .customLong("in_graph"), help: "GraphDef to describe, binary (.pb) or text (.pbtxt).")
+  var inGraph: String = ""
+
+  @Option(
+    name: .customLong("print_structure"),
+    help: ArgumentHelp("Also list every node in execution order (--print_structure, or =true/=false).", valueName: "bool"))
+  var printStructure: Bool = false
+
+  public init() {}
+
+  static let booleanFlags: Set<String> = ["print_structure"]
+
+  /// Runs the command on `arguments` (without the program name); returns the exit status.
+  public static func main(arguments: [String]) -> Int32 {
+    do {
+      var command = try parseAsRoot(LegacyArguments.normalized(arguments, booleanFlags: booleanFlags))
+      try command.run()
+      return 0
+    } catch {
+      return exitStatus(for: error, command: self)
+    }
+  }
+
+  public func run() throws {
+    guard !inGraph.isEmpty else { throw ValidationError("--in_graph is required, e.g. --in_graph=frozen.pb") }
+    let loaded = try GraphFile.read(path: expandTilde(inGraph))
+    let graph = loaded.graph
+    let libraryOps = graph.library.map(FunctionLibrary.nodeOps(in:)) ?? []
+    let summary = GraphSummary(graph: graph, libraryOps: libraryOps, path: inGraph)
+    var output = summary.text
+    if printStructure {
+      output += structure(of: graph)
+    }
+    let size = GraphFile.measure(graph, gzip: true)
+    output += "Size: \(loaded.byteCount) bytes (\(humanBytes(loaded.byteCount)))"
+    if loaded.format == .binary, let gzip = size.gzipByteCount {
+      output += ", \(gzip) bytes (\(humanBytes(gzip))) gzip-compressed"
+    } else if let gzip = size.gzipByteCount {
+      output += "; as binary: \(size.byteCount) bytes, \(gzip) bytes gzip-compressed"
+    }
+    print(output)
+    if summary.hasInvalidInputs {
+      throw CommandError("invalid graph with inputs referring to nonexistent nodes")
+    }
+  }
+
+  /// One line per node, `name (op): [inputs]`, with small Const values.
+  func structure(of graph: Graph) -> String {
+    graph.nodes.map { node in
+      var line = "\(node.name) (\(node.op)): [\(node.inputs.map(\.description).joined(separator: ", "))]"
+      if node.op == "Const", case .tensor(let tensor)? = node.attrs["value"] {
+        line += ", value=Tensor<type: \(tensor.dtype.name) shape: \(tensor.shape)>"
+      }
+      return line + "\n"
+    }.joined()
+  }
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import ArgumentParser
+import GraphIO
+import GraphIR
+import GraphTransforms
+
+/// `transform_graph`: TensorFlow's command, flag for flag.
+public struct TransformGraphCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "transform_graph",
+    abstract: "Apply a pipeline of transforms to a frozen TensorFlow GraphDef.",
+    discussion: """
+      Flags keep TensorFlow's spellings (--in_graph=…, snake_case); the --name value form \
+      works too. Example:
+        transform_graph --in_graph=frozen.pb --out_graph=optimized.pb \\
+          --inputs=input --outputs=softmax \\
+          --transforms='strip_unused_nodes(type=float, shape="1,224,224,3") remove_device'
+
+      \(TransformRegistry.helpText)
+      """,
+    version: toolVersion)
+
+  @Option(name: .customLong("in_graph"), help: "Input GraphDef, binary (.pb) or text (.pbtxt).")
+  var inGraph: String = ""
+
+  @Option(name: .customLong("out_graph"), help: "Output file; written atomically.")
+  var outGraph: String = ""
+
+  @Option(name: .customLong("inputs"), help: "Comma-separated input node names.")
+  var inputs: String = ""
+
+  @Option(name: .customLong("outputs"), help: "Comma-separated output node names.")
+  var outputs: String = ""
+
+  @Option(name: .customLong("transforms"), help: "The pipeline, e.g. 'strip_unused_nodes remove_device'.")
+  var transforms: String = ""
+
+  @Option(
+    name: .customLong("transforms_file"),
+    help: "Read the pipeline from a spec file (same grammar, plus # comments and line breaks).")
+  var transformsFile: String = ""
+
+  @Option(
+    name: .customLong("output_as_text"),
+    help: ArgumentHelp("Write text format instead of binary (--output_as_text, or =true/=false).", valueName: "bool"))
+  var outputAsText: Bool = false
+
+  @Flag(name: .customLong("quiet"), help: "Print nothing but errors and warnings.")
+  var quiet = false
+
+  public init() {}
+
+  /// Flags that TensorFlow lets stand bare.
+  static let booleanFlags: Set<String> = ["output_as_text"]
+
+  /// Runs the command on `arguments` (without the program name); returns the exit status.
+  public static func main(arguments: [String]) -> Int32 {
+    do {
+      var command = try parseAsRoot(LegacyArguments.normalized(arguments, booleanFlags: booleanFlags))
+      try command.run()
+      return 0
+    } catch {
+      return exitStatus(for: error, command: self)
+    }
+  }
+
+  public func run() throws {
+    guard !inGraph.isEmpty else { throw ValidationError("--in_graph is required, e.g. --in_graph=frozen.pb") }
+    guard !outGraph.isEmpty else { throw ValidationError("--out_graph is required, e.g. --out_graph=optimized.pb") }
+    guard transforms.isEmpty || transformsFile.isEmpty else {
+      throw ValidationError("give either --transforms or --transforms_file, not both")
+    }
+    let pipeline = try buildPipeline()
+    guard !pipeline.steps.isEmpty else {
+      throw ValidationError("the pipeline is empty; you must specify at least one transform")
+    }
+    for warning in pipeline.warnings { printError("warning: \(warning)") }
+
+    let inputPath = expandTilde(inGraph)
+    let outputPath = expandTilde(outGraph)
+    let start = now()
+    let loaded = try GraphFile.read(path: inputPath)
+    let inputNames = splitNames(inputs)
+    let outputNames = splitNames(outputs)
+    try checkNamesExist(inputNames: inputNames, outputNames: outputNames, in: loaded.graph)
+    if !quiet {
+      printError(
+        "read \(inGraph): \(loaded.graph.nodes.count) nodes, \(humanBytes(loaded.byteCount))"
+          + (loaded.format == .text ? " (text)" : "") + format(" in %.3f s", now() - start))
+    }
+
+    let context = TransformContext(inputs: inputNames, outputs: outputNames)
+    let width = pipeline.steps.map { $0.call.name.count }.max() ?? 0
+    let result = try pipeline.run(
+      on: loaded.graph, context: context, measure: { GraphFile.measure($0, gzip: false).byteCount }
+    ) { report in
+      for diagnostic in report.diagnostics where diagnostic.severity == .warning || !quiet {
+        printError(diagnostic.description)
+      }
+      if let ignored = report.ignoredError {
+        printError("warning: \(report.name): ignoring error (ignore_errors=true): \(ignored)")
+      }
+      guard !quiet else { return }
+      var line = "  " + padded(report.name, to: width)
+      line += format("  %7.3f s", report.seconds)
+      line += "  \(report.nodesBefore) → \(report.nodesAfter) nodes"
+      if let before = report.bytesBefore, let after = report.bytesAfter {
+        line += "  \(humanBytes(after)) (\(humanDelta(after - before)))"
+      }
+      printError(line)
+    }
+
+    let writeStart = now()
+    let written = try GraphFile.write(result, to: outputPath, format: outputAsText ? .text : .binary)
+    if !quiet {
+      printError(
+        "wrote \(outGraph): \(result.nodes.count) nodes, \(humanBytes(written.byteCount))"
+          + format(" in %.3f s", now() - writeStart) + format(" (%.3f s in all)", now() - start))
+    }
+  }
+
+  func buildPipeline() throws -> TransformPipeline {
+    if transformsFile.isEmpty {
+      return try TransformPipeline(parsing: transforms)
+    }
+    let path = expandTilde(transformsFile)
+    guard let text = readTextFile(path) else {
+      throw CommandError("cannot read --transforms_file '\(transformsFile)': \(errnoText())")
+    }
+    return try TransformPipeline(parsing: text, origin: transformsFile, allowComments: true)
+  }
+}
+
+/// Checks that every `--outputs` node exists (TensorFlow would fail later, or not at all);
+/// a missing `--inputs` node is only a warning, as TensorFlow ignores it.
+func checkNamesExist(inputNames: [String], outputNames: [String], in graph: Graph) throws {
+  let names = Set(graph.nodes.map(\.name))
+  for output in outputNames {
+    let node = InputRef(parsing: output).node
+    guard names.contains(node) else {
+      throw CommandError("--outputs names '\(node)', but the graph has no node of that name" + hint(node, names))
+    }
+  }
+  for input in inputNames {
+    let node = InputRef(parsing: input).node
+    if !names.contains(node) {
+      printError("warning: --inputs names '\(node)', but the graph has no node of that name" + hint(node, names))
+    }
+  }
+}
+
+/// `; did you mean 'x'?` for the closest existing name, when it is close.
+func hint(_ name: String, _ names: Set<String>) -> String {
+  NameSuggestion.closest(to: name, among: names).map { "; did you mean '\($0)'?" } ?? ""
+}

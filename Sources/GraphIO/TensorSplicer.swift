@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Lifts large `tensor_content` payloads out of a binary GraphDef before protobuf-c sees it.
+///
+/// protobuf-c copies every `bytes` field while unpacking; for a 100 MB graph that is a
+/// second copy of all weights, plus a page fault per 4 KB. Here one pass over the wire
+/// bytes finds each large `node[i].attr[j].value.tensor.tensor_content`, and writes a
+/// smaller GraphDef without those fields (only the enclosing NodeDef, map entry,
+/// AttrValue and TensorProto are rebuilt, with new length prefixes). protobuf-c decodes
+/// that; the decoder then points each tensor's content at its bytes in the original
+/// buffer, which must stay alive (a `MappedFile` owned by the tensors).
+///
+/// Any surprise in the wire bytes (a malformed field, an unexpected wire type) makes
+/// `extract` return nil, and the caller decodes the original bytes the ordinary way,
+/// which also produces the precise error.
+struct TensorSplicer {
+  /// Payloads smaller than this stay inline; lifting them would not pay.
+  static let threshold = 4096
+
+  /// Where one lifted payload lives in the original bytes.
+  struct Key: Hashable {
+    var node: Int
+    var attr: Int
+  }
+
+  /// The GraphDef without the lifted payloads.
+  var wire: [UInt8] = []
+  /// Lifted payloads by node index and raw attr-entry index.
+  var payloads: [Key: Range<Int>] = [:]
+
+  /// Splices `bytes`; nil when nothing is large enough to lift or the bytes are unusual.
+  static func extract(from bytes: UnsafeRawBufferPointer) -> TensorSplicer? {
+    var splicer = TensorSplicer()
+    splicer.wire.reserveCapacity(1 << 20)
+    guard (try? splicer.graphDef(bytes)) != nil, !splicer.payloads.isEmpty else { return nil }
+    return splicer
+  }
+
+  private struct Surprise: Error {}
+
+  /// GraphDef: copies every field but `node` (1), which it rebuilds when it holds payloads.
+  private mutating func graphDef(_ bytes: UnsafeRawBufferPointer) throws {
+    var reader = WireReader(bytes)
+    var nodeIndex = 0
+    while !reader.isAtEnd {
+      let start = reader.offset
+      let (number, wireType) = try reader.tag()
+      if number == 1 && wireType == 2 {
+        let value = try reader.lengthDelimited()
+        try nodeDef(bytes, value, index: nodeIndex, tagStart: start)
+        nodeIndex += 1
+      } else {
+        try reader.skip(wireType: wireType)
+        append(bytes, start..<reader.offset)
+      }
+    }
+  }
+
+  private mutating func nodeDef(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, index: Int, tagStart: Int) throws {
+    var reader = WireReader(bytes, range: range)
+    var parts: [(Range<Int>, [UInt8]?)] = []  // original field bytes, or a rebuilt field
+    var attrIndex = 0
+    var changed = false
+    while !reader.isAtEnd {
+      let start = reader.offset
+      let (number, wireType) = try reader.tag()
+      if number == 5 && wireType == 2 {
+        let value = try reader.lengthDelimited()
+        if let (rebuilt, payload) = try attrEntry(bytes, value) {
+          payloads[Key(node: index, attr: attrIndex)] = payload
+          parts.append((start..<reader.offset, Self.field(5, rebuilt)))
+          changed = true
+        } else {
+          parts.append((start..<reader.offset, nil))
+        }
+        attrIndex += 1
+      } else {
+        try reader.skip(wireType: wireType)
+        parts.append((start..<reader.offset, nil))
+      }
+    }
+    guard changed else {
+      append(bytes, tagStart..<range.upperBound)
+      return
+    }
+    var body: [UInt8] = []
+    for (original, rebuilt) in parts {
+      if let rebuilt { body += rebuilt } else { body += bytes[original] }
+    }
+    wire += Self.field(1, body)
+  }
+
+  /// A map entry {1: key, 2: AttrValue}; returns the rebuilt entry and the payload range
+  /// when its value holds a liftable tensor.
+  private func attrEntry(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) throws -> ([UInt8], Range<Int>)? {
+    try rebuild(bytes, range, field: 2) { value in
+      // AttrValue: field 8 is `tensor`.
+      try rebuild(bytes, value, field: 8) { tensor in
+        try tensorProto(bytes, tensor)
+      }
+    }
+  }
+
+  /// A TensorProto without its large `tensor_content` (4).
+  private func tensorProto(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) throws -> ([UInt8], Range<Int>)? {
+    var reader = WireReader(bytes, range: range)
+    var body: [UInt8] = []
+    var payload: Range<Int>?
+    while !reader.isAtEnd {
+      let start = reader.offset
+      let (number, wireType) = try reader.tag()
+      if number == 4 {
+        guard wireType == 2 else { throw Surprise() }
+        // A repeated singular field keeps its last value, as protobuf does.
+        payload = try reader.lengthDelimited()
+      } else {
+        try reader.skip(wireType: wireType)
+        body += bytes[start..<reader.offset]
+      }
+    }
+    guard let payload, payload.count >= Self.threshold else { return nil }
+    return (body, payload)
+  }
+
+  /// Rebuilds a message whose length-delimited `field` is rebuilt by `inner`; nil when
+  /// `inner` lifts nothing. Other occurrences and fields are copied unchanged.
+  private func rebuild(
+    _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, field target: UInt32,
+    _ inner: (Range<Int>) throws -> ([UInt8], Range<Int>)?
+  ) throws -> ([UInt8], Range<Int>)? {
+    var reader = WireReader(bytes, range: range)
+    var body: [UInt8] = []
+    var payload: Range<Int>?
+    while !reader.isAtEnd {
+      let start = reader.offset
+      let (number, wireType) = try reader.tag()
+      if number == target {
+        guard wireType == 2 else { throw Surprise() }
+        let value = try reader.lengthDelimited()
+        // Only a single occurrence is rebuilt; repeated sub-messages merge in protobuf,
+        // which this pass does not attempt.
+        guard payload == nil else { throw Surprise() }
+        if let (rebuilt, found) = try inner(value) {
+          payload = found
+          body += Self.field(target, rebuilt)
+          continue
+        }
+      } else {
+        try reader.skip(wireType: wireType)
+      }
+      body += bytes[start..<reader.offset]
+    }
+    guard let payload else { return nil }
+    return (body, payload)
+  }
+
+  private mutating func append(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
+    wire += bytes[range]
+  }
+
+  /// A length-delimited field: tag, varint length, body.
+  static func field(_ number: UInt32, _ body: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(body.count + 6)
+    appendVarint(UInt64(number) << 3 | 2, to: &out)
+    appendVarint(UInt64(body.count), to: &out)
+    return out + body
+  }
+
+  static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
+    var value = value
+    while value >= 0x80 {
+      out.append(UInt8(truncatingIfNeeded: value) | 0x80)
+      value >>= 7
+    }
+    out.append(UInt8(value))
+  }
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import GraphIO
+import GraphIR
+import GraphTestSupport
+import Testing
+
+/// A fresh directory for one test.
+func temporaryDirectory() throws -> URL {
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent("graph-io-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  return url
+}
+
+@Test func writeThenReadRoundTripsThroughAFile() throws {
+  let directory = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let path = directory.appendingPathComponent("g.pb").path
+  let graph = everyKindGraph()
+  let written = try GraphFile.write(graph, to: path, countGzip: true)
+  #expect(written.byteCount == GraphFile.encode(graph).count)
+  #expect((written.gzipByteCount ?? 0) > 0)
+  let loaded = try GraphFile.read(path: path)
+  #expect(loaded.graph == graph)
+  #expect(loaded.format == .binary)
+  #expect(loaded.byteCount == written.byteCount)
+}
+
+@Test func overwritingTheInputFileWithItsOwnTransformIsSafe() throws {
+  let directory = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let path = directory.appendingPathComponent("same.pb").path
+  _ = try GraphFile.write(everyKindGraph(), to: path)
+  // The graph borrows weights from the mapped input; rewriting the same path must not
+  // disturb them.
+  var graph = try GraphFile.read(path: path).graph
+  graph.nodes[0].device = "/cpu:0"
+  _ = try GraphFile.write(graph, to: path)
+  let reread = try GraphFile.read(path: path).graph
+  #expect(reread == graph)
+  #expect(reread["w"] == everyKindGraph()["w"])
+}
+
+@Test func aFailedWriteLeavesNoFileBehind() throws {
+  let directory = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let target = directory.appendingPathComponent("sub")
+  try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+  #expect(throws: GraphWriteError.self) { try GraphFile.write(everyKindGraph(), to: target.path) }
+  let missing = directory.appendingPathComponent("no/such/dir/out.pb").path
+  #expect(throws: GraphWriteError.self) { try GraphFile.write(everyKindGraph(), to: missing) }
+  let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+  #expect(leftovers == ["sub"])
+}
+
+@Test func readingAMissingFileNamesIt() throws {
+  let error = try #require(throws: GraphDecodingError.self) {
+    try GraphFile.read(path: "/nonexistent/graph.pb")
+  }
+  #expect(error.description.contains("'/nonexistent/graph.pb'"))
+  #expect(error.description.contains("No such file"))
+}
+
+@Test func anEmptyFileIsAnError() throws {
+  let directory = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let path = directory.appendingPathComponent("empty.pb").path
+  FileManager.default.createFile(atPath: path, contents: Data())
+  let error = try #require(throws: GraphDecodingError.self) { try GraphFile.read(path: path) }
+  #expect(error.description.contains("empty"))
+}
+
+@Test func aDirectoryIsNotAGraph() throws {
+  let error = try #require(throws: GraphDecodingError.self) { try GraphFile.read(path: "/tmp") }
+  #expect(error.description.contains("not a regular file"))
+}
+
+@Test func measureMatchesTheEncodedSize() throws {
+  let graph = everyKindGraph()
+  let measured = GraphFile.measure(graph, gzip: true)
+  #expect(measured.byteCount == GraphFile.encode(graph).count)
+  #expect(measured.gzipByteCount.map { $0 > 0 && $0 < measured.byteCount } == true)
+}

@@ -1,21 +1,22 @@
 #!/usr/bin/env python3
 """Times transform_graph beside cp and TensorFlow's own engine; prints a Markdown table.
 
-Each command runs in a fresh process, REPEAT times; the table shows the median wall time
-and the peak resident set size (ru_maxrss of the child), with the input already in the
-page cache (one untimed warm-up run first). Before every run the output file is removed
-and `sync` flushes dirty pages (untimed), so that each command writes a new file under
-the same conditions: on this kind of VM disk, writeback of earlier runs otherwise
-throttles whichever command comes next by several hundred milliseconds.
+The commands run round-robin in fresh processes (one untimed warm-up round, then REPEAT
+timed rounds); the table shows the median wall and CPU time and the peak resident set
+size (ru_maxrss of the child), with the input in the page cache. Before every run the
+output file is removed and `sync` flushes dirty pages (untimed), so that each command
+writes a new file under the same conditions: on this kind of VM disk, writeback of
+earlier runs otherwise throttles whichever command comes next by up to a few hundred
+milliseconds, and interleaving spreads the remaining drift evenly.
 
 Usage: Scripts/benchmark.py GRAPH INPUTS OUTPUTS SHAPE [--tf PYTHON]
   --tf PYTHON   also time TensorFlow's engine (read + transform + write) with that
                 interpreter (needs tensorflow-cpu); its memory is reported as growth over
                 the interpreter's baseline after importing TensorFlow.
 """
-import argparse, os, resource, subprocess, sys, tempfile, time
+import argparse, os, subprocess, sys, tempfile, time
 
-REPEAT = 5
+REPEAT = 9
 
 
 def fresh(out):
@@ -26,22 +27,28 @@ def fresh(out):
     os.sync()
 
 
-def run(cmd, out):
-    """Median wall time and peak RSS (bytes) of `cmd` over REPEAT runs after a warm-up."""
-    fresh(out)
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times, peak = [], 0
-    for _ in range(REPEAT):
-        fresh(out)
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        if status != 0:
-            sys.exit(f"command failed: {' '.join(cmd)}")
-        times.append(elapsed)
-        peak = max(peak, usage.ru_maxrss * 1024)
-    return sorted(times)[len(times) // 2], peak
+def measure_all(commands, out):
+    """Runs the commands round-robin, REPEAT rounds after one warm-up round, so that
+    every command meets the same disk conditions. Returns, per command, the median wall
+    time, the median CPU time (user + system) and the peak RSS in bytes."""
+    results = [([], [], 0) for _ in commands]
+    for round_ in range(REPEAT + 1):
+        for index, cmd in enumerate(commands):
+            fresh(out)
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - start
+            if status != 0:
+                sys.exit(f"command failed: {' '.join(cmd)}")
+            if round_ == 0:
+                continue
+            walls, cpus, peak = results[index]
+            walls.append(elapsed)
+            cpus.append(usage.ru_utime + usage.ru_stime)
+            results[index] = (walls, cpus, max(peak, usage.ru_maxrss * 1024))
+    median = lambda xs: sorted(xs)[len(xs) // 2]
+    return [(median(w), median(c), p) for w, c, p in results]
 
 
 TF_SNIPPET = r"""
@@ -88,24 +95,25 @@ def main():
     tmp = tempfile.mkdtemp()
     out = os.path.join(tmp, "out.pb")
     tool = os.path.join(a.bin, "transform_graph")
-    rows = []
-    t, m = run(["cp", a.graph, out], out)
-    rows.append(("`cp`", "-", t, m, None))
     cases = [("remove_device", "remove_device"),
              ("strip_unused_nodes", f'strip_unused_nodes(type=float, shape="{a.shape}")')]
-    for label, spec in cases:
-        t, m = run([tool, f"--in_graph={a.graph}", f"--out_graph={out}", f"--inputs={a.inputs}",
-                    f"--outputs={a.outputs}", f"--transforms={spec}", "--quiet"], out)
-        tf = run_tf(a.tf, a.graph, a.inputs, a.outputs, spec, out + ".tf") if a.tf else None
-        rows.append((f"`transform_graph` {label}", spec, t, m, tf))
-    print(f"Graph: `{os.path.basename(a.graph)}`, {size:,} bytes; median of {REPEAT} warm runs, each writing a new file after `sync`.\n")
-    print("| command | wall time | peak RSS | vs `cp` time | RSS target (2x file + 64 MB) | TensorFlow engine: time, memory growth |")
-    print("|---|---|---|---|---|---|")
-    cp_time = rows[0][2]
-    for name, _, t, m, tf in rows:
-        target = "" if name == "`cp`" else ("met" if m <= 2 * size + 64e6 else "MISSED") + f" ({mb(2 * size + 64e6)})"
+    commands = [["cp", a.graph, out]] + [
+        [tool, f"--in_graph={a.graph}", f"--out_graph={out}", f"--inputs={a.inputs}",
+         f"--outputs={a.outputs}", f"--transforms={spec}", "--quiet"] for _, spec in cases]
+    measured = measure_all(commands, out)
+    rows = [("`cp`", measured[0], None)]
+    for (label, spec), result in zip(cases, measured[1:]):
+        tf = run_tf(a.tf, a.graph, a.inputs, a.outputs, spec, out) if a.tf else None
+        rows.append((f"`transform_graph` {label}", result, tf))
+    print(f"Graph: `{os.path.basename(a.graph)}`, {size:,} bytes; medians of {REPEAT} rounds, commands interleaved,")
+    print("each run writing a new file after an untimed `sync`.\n")
+    print("| command | wall time | CPU time | peak RSS | wall vs `cp` | RSS vs target (2x file + 64 MB) | TensorFlow engine: time, memory growth |")
+    print("|---|---|---|---|---|---|---|")
+    cp_time = rows[0][1][0]
+    for name, (wall, cpu, peak), tf in rows:
+        target = "" if name == "`cp`" else ("met" if peak <= 2 * size + 64e6 else "MISSED") + f" ({mb(2 * size + 64e6)})"
         tfcol = f"{tf[0]:.3f} s, +{mb(tf[1])}" if tf else ""
-        print(f"| {name} | {t:.3f} s | {mb(m)} | {t / cp_time:.1f}x | {target} | {tfcol} |")
+        print(f"| {name} | {wall:.3f} s | {cpu:.3f} s | {mb(peak)} | {wall / cp_time:.1f}x | {target} | {tfcol} |")
 
 
 main()

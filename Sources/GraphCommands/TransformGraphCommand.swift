@@ -92,9 +92,9 @@ public struct TransformGraphCommand: ParsableCommand {
 
     let context = TransformContext(inputs: inputNames, outputs: outputNames)
     let width = pipeline.steps.map { $0.call.name.count }.max() ?? 0
-    let result = try pipeline.run(
-      on: loaded.graph, context: context, measure: { GraphFile.measure($0, gzip: false).byteCount }
-    ) { report in
+    // Sizes are only for the progress lines; measuring costs an encode pass per step.
+    let measure: ((Graph) -> Int)? = quiet ? nil : { GraphFile.measure($0, gzip: false).byteCount }
+    let result = try pipeline.run(on: loaded.graph, context: context, measure: measure) { report in
       for diagnostic in report.diagnostics where diagnostic.severity == .warning || !quiet {
         printError(diagnostic.description)
       }

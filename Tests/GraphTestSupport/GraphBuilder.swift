@@ -64,7 +64,7 @@ extension Graph {
   /// The node names in order.
   public var nodeNames: [String] { nodes.map(\.name) }
 
-  /// The node named `name`; records a failure when absent.
+  /// The first node named `name`, or nil.
   public subscript(_ name: String) -> Node? { node(named: name) }
 
   /// A stable, line-per-node text dump for golden comparisons: name, op, inputs, device,

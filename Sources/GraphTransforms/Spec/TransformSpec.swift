@@ -244,7 +244,9 @@ public enum TransformSpecParser {
       // A bare value runs until a character it cannot hold; if that is not a separator,
       // the user almost certainly meant to quote the whole value (e.g. a device "/cpu:0").
       if let next = current, !isSeparator(next) {
-        let character = String(decoding: [next], as: UTF8.self)
+        // Show the whole character, which may be several UTF-8 bytes.
+        let rest = String(decoding: bytes[position...].prefix(4), as: UTF8.self)
+        let character = rest.first.map(String.init) ?? String(decoding: [next], as: UTF8.self)
         throw fail(
           "the value of '\(key)' cannot contain '\(character)' unless quoted; write \(key)=\"\(value)\(character)…\"")
       }

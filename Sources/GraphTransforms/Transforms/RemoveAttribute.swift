@@ -14,7 +14,7 @@ public struct RemoveAttribute: GraphTransform {
   public static let summary = "Remove an attribute from all nodes, or from the nodes of one op."
   public static let parameters: [ParameterSpec] = [
     ParameterSpec("attribute_name", .string, help: "the attribute to remove (required)"),
-    ParameterSpec("op_name", .string, default: "*", help: "only nodes with this op; * for all"),
+    ParameterSpec("op_name", .string, default: "*", help: "only nodes with this op (default: every op; write \"*\" quoted)"),
   ]
 
   let attribute: String

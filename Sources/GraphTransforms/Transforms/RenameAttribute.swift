@@ -15,7 +15,7 @@ public struct RenameAttribute: GraphTransform {
   public static let parameters: [ParameterSpec] = [
     ParameterSpec("old_attribute_name", .string, help: "the attribute to rename (required)"),
     ParameterSpec("new_attribute_name", .string, help: "its new name (required)"),
-    ParameterSpec("op_name", .string, default: "*", help: "only nodes with this op; * for all"),
+    ParameterSpec("op_name", .string, default: "*", help: "only nodes with this op (default: every op; write \"*\" quoted)"),
   ]
 
   let oldName: String

@@ -24,6 +24,11 @@ enum BinaryDecoder {
   static func decode(_ bytes: UnsafeRawBufferPointer, borrowingFrom owner: AnyObject?) throws(GraphDecodingError)
     -> Graph
   {
+    // protobuf-c unpacks nested messages recursively without a depth limit, so a small
+    // hostile file of deeply nested attr values would overflow the stack. The scanner
+    // checks structure and depth first (it skips over tensor payloads, so it costs a few
+    // milliseconds even on large graphs) and reports the exact spot of any problem.
+    if let error = WireScanner.locateError(in: bytes) { throw error }
     if let owner, let base = bytes.baseAddress, let splicer = TensorSplicer.extract(from: bytes) {
       let graph: Graph? = splicer.wire.withUnsafeBufferPointer { wire in
         guard let message = graph_transforms__wire__graph_def__unpack(nil, wire.count, wire.baseAddress) else {

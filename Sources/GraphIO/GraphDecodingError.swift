@@ -22,7 +22,11 @@ public struct GraphDecodingError: Error, Sendable, Hashable, CustomStringConvert
     var location: [String] = []
     if let file { location.append("'\(file)'") }
     if let byteOffset { location.append("byte \(byteOffset)") }
-    if let fieldPath, !fieldPath.isEmpty { location.append("in \(fieldPath)") }
+    if let fieldPath, !fieldPath.isEmpty {
+      // Hostile nesting can make paths thousands of characters long; keep both ends.
+      let shown = fieldPath.count > 160 ? fieldPath.prefix(70) + " … " + fieldPath.suffix(70) : Substring(fieldPath)
+      location.append("in \(shown)")
+    }
     return location.isEmpty ? reason : location.joined(separator: ", ") + ": " + reason
   }
 }

@@ -135,3 +135,27 @@ func malformedBytesGiveOneClearError(bytes: [UInt8], expected: String) throws {
   #expect(graph.unknownFields.map(\.number) == [50])
   #expect(GraphFile.encode(graph) == bytes)
 }
+
+/// protobuf-c recurses once per nesting level; a few MB of nested attr values would
+/// overflow the stack if the scanner did not stop them first.
+@Test func deeplyNestedAttrValuesAreRejectedNotACrash() throws {
+  func varint(_ value: Int) -> [UInt8] {
+    var value = value
+    var out: [UInt8] = []
+    while value >= 0x80 {
+      out.append(UInt8(value & 0x7f) | 0x80)
+      value >>= 7
+    }
+    return out + [UInt8(value)]
+  }
+  func field(_ number: Int, _ body: [UInt8]) -> [UInt8] { varint(number << 3 | 2) + varint(body.count) + body }
+  var inner: [UInt8] = []
+  for _ in 0..<1_000 {
+    // AttrValue { func: NameAttrList { attr { key: "k" value: <inner> } } }
+    inner = field(10, field(2, field(1, Array("k".utf8)) + field(2, inner)))
+  }
+  let node = field(1, Array("n".utf8)) + field(5, field(1, Array("a".utf8)) + field(2, inner))
+  let error = try #require(throws: GraphDecodingError.self) { try GraphFile.decode(field(1, node)) }
+  #expect(error.description.contains("nested too deeply"))
+  #expect(error.description.count < 400)
+}

@@ -3,6 +3,7 @@
 public import ArgumentParser
 import GraphIO
 import GraphIR
+import GraphTransforms
 
 /// `summarize_graph`: TensorFlow's report on a graph's inputs, outputs, parameters and
 /// ops, plus the raw and gzip-compressed size.
@@ -47,7 +48,7 @@ public struct SummarizeGraphCommand: ParsableCommand {
     let summary = GraphSummary(graph: graph, libraryOps: libraryOps, path: inGraph)
     var output = summary.text
     if printStructure {
-      output += structure(of: graph)
+      output += try structure(of: graph)
     }
     let size = GraphFile.measure(graph, gzip: true)
     output += "Size: \(loaded.byteCount) bytes (\(humanBytes(loaded.byteCount)))"
@@ -62,9 +63,19 @@ public struct SummarizeGraphCommand: ParsableCommand {
     }
   }
 
-  /// One line per node, `name (op): [inputs]`, with small Const values.
-  func structure(of graph: Graph) -> String {
-    graph.nodes.map { node in
+  /// One line per node in execution order, `name (op): [inputs]`, with each Const's
+  /// type and shape.
+  ///
+  /// TF parity: TensorFlow prints the whole `Tensor::DebugString` of each Const value;
+  /// the values are left out here, as they make the listing unreadable for real models.
+  func structure(of graph: Graph) throws -> String {
+    let sorted: Graph
+    do {
+      sorted = try graph.sortedByExecutionOrder()
+    } catch {
+      throw CommandError("--print_structure: cannot order the graph: \(error)")
+    }
+    return sorted.nodes.map { node in
       var line = "\(node.name) (\(node.op)): [\(node.inputs.map(\.description).joined(separator: ", "))]"
       if node.op == "Const", case .tensor(let tensor)? = node.attrs["value"] {
         line += ", value=Tensor<type: \(tensor.dtype.name) shape: \(tensor.shape)>"

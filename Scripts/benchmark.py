@@ -9,10 +9,16 @@ writes a new file under the same conditions: on this kind of VM disk, writeback 
 earlier runs otherwise throttles whichever command comes next by up to a few hundred
 milliseconds, and interleaving spreads the remaining drift evenly.
 
-Usage: Scripts/benchmark.py GRAPH INPUTS OUTPUTS SHAPE [--tf PYTHON]
-  --tf PYTHON   also time TensorFlow's engine (read + transform + write) with that
-                interpreter (needs tensorflow-cpu); its memory is reported as growth over
-                the interpreter's baseline after importing TensorFlow.
+Usage: Scripts/benchmark.py GRAPH INPUTS OUTPUTS SHAPE [--tf PYTHON] [--case LABEL=TRANSFORMS]...
+                            [--command LABEL=ARGV]...
+  --tf PYTHON    also time TensorFlow's engine (read + transform + write) with that
+                 interpreter (needs tensorflow-cpu); its memory is reported as growth over
+                 the interpreter's baseline after importing TensorFlow.
+  --case         a transform_graph pipeline to time (repeatable); default: remove_device
+                 and strip_unused_nodes. Extra flags may follow the pipeline after " ;; ",
+                 e.g. --case 'q=quantize_weights ;; --gzip_size'.
+  --command      any other command to time (repeatable), split on spaces; {in} and {out}
+                 stand for the graph and the output file. No TensorFlow column.
 """
 import argparse, os, subprocess, sys, tempfile, time
 
@@ -90,21 +96,32 @@ def main():
     ap.add_argument("graph"); ap.add_argument("inputs"); ap.add_argument("outputs"); ap.add_argument("shape")
     ap.add_argument("--tf")
     ap.add_argument("--bin", default=".build/release")
+    ap.add_argument("--case", action="append", default=[])
+    ap.add_argument("--command", action="append", default=[])
     a = ap.parse_args()
     size = os.path.getsize(a.graph)
     tmp = tempfile.mkdtemp()
     out = os.path.join(tmp, "out.pb")
     tool = os.path.join(a.bin, "transform_graph")
-    cases = [("remove_device", "remove_device"),
-             ("strip_unused_nodes", f'strip_unused_nodes(type=float, shape="{a.shape}")')]
-    commands = [["cp", a.graph, out]] + [
-        [tool, f"--in_graph={a.graph}", f"--out_graph={out}", f"--inputs={a.inputs}",
-         f"--outputs={a.outputs}", f"--transforms={spec}", "--quiet"] for _, spec in cases]
+    cases = [tuple(c.split("=", 1)) for c in a.case] or [
+        ("remove_device", "remove_device"),
+        ("strip_unused_nodes", f'strip_unused_nodes(type=float, shape="{a.shape}")')]
+    commands = [["cp", a.graph, out]]
+    for _, spec in cases:
+        pipeline, _, extra = spec.partition(" ;; ")
+        commands.append([tool, f"--in_graph={a.graph}", f"--out_graph={out}", f"--inputs={a.inputs}",
+                         f"--outputs={a.outputs}", f"--transforms={pipeline}", "--quiet"] + extra.split())
+    others = [tuple(c.split("=", 1)) for c in a.command]
+    for _, argv in others:
+        commands.append([w.replace("{in}", a.graph).replace("{out}", out) for w in argv.split()])
     measured = measure_all(commands, out)
     rows = [("`cp`", measured[0], None)]
     for (label, spec), result in zip(cases, measured[1:]):
-        tf = run_tf(a.tf, a.graph, a.inputs, a.outputs, spec, out) if a.tf else None
+        pipeline = spec.partition(" ;; ")[0]
+        tf = run_tf(a.tf, a.graph, a.inputs, a.outputs, pipeline, out) if a.tf else None
         rows.append((f"`transform_graph` {label}", result, tf))
+    for (label, _), result in zip(others, measured[1 + len(cases):]):
+        rows.append((label, result, None))
     print(f"Graph: `{os.path.basename(a.graph)}`, {size:,} bytes; medians of {REPEAT} rounds, commands interleaved,")
     print("each run writing a new file after an untimed `sync`.\n")
     print("| command | wall time | CPU time | peak RSS | wall vs `cp` | RSS vs target (2x file + 64 MB) | TensorFlow engine: time, memory growth |")

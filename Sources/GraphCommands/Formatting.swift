@@ -13,9 +13,10 @@ func printError(_ line: String) {
   var text = line
   if !text.hasSuffix("\n") { text += "\n" }
   text.withUTF8 { bytes in
+    guard let base = bytes.baseAddress else { return }
     var offset = 0
     while offset < bytes.count {
-      let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+      let written = write(2, base + offset, bytes.count - offset)
       if written <= 0 { return }
       offset += written
     }

@@ -4,6 +4,9 @@ public import GraphIR
 
 /// What `summarize_graph` reports about a graph, in TensorFlow's wording and order.
 public struct GraphSummary: Sendable {
+  /// The report, one finding per line and ending in a newline: inputs, variables, outputs,
+  /// parameter counts, devices, invalid inputs, op counts and the `benchmark_model` hint.
+  /// The size line is not part of it; the command appends that.
   public var text: String
   /// Whether some input names a node that does not exist (the command then fails).
   public var hasInvalidInputs: Bool

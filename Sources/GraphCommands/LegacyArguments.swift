@@ -29,7 +29,9 @@ public func expandTilde(_ path: String) -> String {
   let user = path[path.index(after: path.startIndex)..<slash]
   let home: String?
   if user.isEmpty {
-    home = getenv("HOME").map { String(cString: $0) } ?? getpwuid(getuid()).flatMap { $0.pointee.pw_dir }.map { String(cString: $0) }
+    home =
+      getenv("HOME").map { String(cString: $0) }
+      ?? getpwuid(getuid()).flatMap { $0.pointee.pw_dir }.map { String(cString: $0) }
   } else {
     home = getpwnam(String(user)).flatMap { $0.pointee.pw_dir }.map { String(cString: $0) }
   }

@@ -8,6 +8,7 @@ import GraphTransforms
 /// `summarize_graph`: TensorFlow's report on a graph's inputs, outputs, parameters and
 /// ops, plus the raw and gzip-compressed size.
 public struct SummarizeGraphCommand: ParsableCommand {
+  /// The command's name, help text and version, as `--help` and `--version` show them.
   public static let configuration = CommandConfiguration(
     commandName: "summarize_graph",
     abstract: "Describe a GraphDef: likely inputs and outputs, parameters, ops and sizes.",
@@ -22,9 +23,12 @@ public struct SummarizeGraphCommand: ParsableCommand {
 
   @Option(
     name: .customLong("print_structure"),
-    help: ArgumentHelp("Also list every node in execution order (--print_structure, or =true/=false).", valueName: "bool"))
+    help: ArgumentHelp(
+      "Also list every node in execution order (--print_structure, or =true/=false).", valueName: "bool"))
   var printStructure: Bool = false
 
+  /// A command with every flag at its default, as `ParsableCommand` requires; parsing fills
+  /// in the flags given.
   public init() {}
 
   static let booleanFlags: Set<String> = ["print_structure"]
@@ -40,6 +44,13 @@ public struct SummarizeGraphCommand: ParsableCommand {
     }
   }
 
+  /// Reads `--in_graph` and prints the summary (and, with `--print_structure`, every node)
+  /// to standard output, followed by the file's size.
+  ///
+  /// - Throws: `ValidationError` when `--in_graph` is missing; `GraphDecodingError` when the
+  ///   file cannot be read; `CommandError` when the graph cannot be ordered for
+  ///   `--print_structure`, or when some input names a missing node (after the report is
+  ///   printed, as TensorFlow does).
   public func run() throws {
     guard !inGraph.isEmpty else { throw ValidationError("--in_graph is required, e.g. --in_graph=frozen.pb") }
     let loaded = try GraphFile.read(path: expandTilde(inGraph))

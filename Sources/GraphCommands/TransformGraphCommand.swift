@@ -7,6 +7,8 @@ import GraphTransforms
 
 /// `transform_graph`: TensorFlow's command, flag for flag.
 public struct TransformGraphCommand: ParsableCommand {
+  /// The command's name, help text and version, as `--help` and `--version` show them; the
+  /// help lists every registered transform with its parameters.
   public static let configuration = CommandConfiguration(
     commandName: "transform_graph",
     abstract: "Apply a pipeline of transforms to a frozen TensorFlow GraphDef.",
@@ -49,6 +51,8 @@ public struct TransformGraphCommand: ParsableCommand {
   @Flag(name: .customLong("quiet"), help: "Print nothing but errors and warnings.")
   var quiet = false
 
+  /// A command with every flag at its default, as `ParsableCommand` requires; parsing fills
+  /// in the flags given.
   public init() {}
 
   /// Flags that TensorFlow lets stand bare.
@@ -65,6 +69,14 @@ public struct TransformGraphCommand: ParsableCommand {
     }
   }
 
+  /// Reads `--in_graph`, runs the pipeline from `--transforms` or `--transforms_file`, and
+  /// writes the result atomically to `--out_graph`. Progress, per-step timings and
+  /// diagnostics go to standard error unless `--quiet` is given.
+  ///
+  /// - Throws: `ValidationError` for missing or conflicting flags or an empty pipeline;
+  ///   `TransformSpecError` for a malformed transform string; `GraphDecodingError`,
+  ///   `PipelineError` or `GraphWriteError` when reading, transforming or writing fails;
+  ///   `CommandError` for an unreadable spec file or an `--outputs` node that does not exist.
   public func run() throws {
     guard !inGraph.isEmpty else { throw ValidationError("--in_graph is required, e.g. --in_graph=frozen.pb") }
     guard !outGraph.isEmpty else { throw ValidationError("--out_graph is required, e.g. --out_graph=optimized.pb") }

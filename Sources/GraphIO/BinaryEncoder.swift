@@ -55,13 +55,19 @@ enum BinaryEncoder {
 private final class Arena {
   private var blocks: [UnsafeMutableRawPointer] = []
 
+  /// Frees every block this arena handed out; call once the C message has been packed.
   func freeAll() {
     for block in blocks { free(block) }
     blocks.removeAll()
   }
 
+  /// Zeroed memory for `count` values of `T` (at least one), freed by `freeAll`.
   func allocate<T>(_ type: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
-    let block = calloc(max(count, 1), MemoryLayout<T>.stride)!
+    // The counts come from arrays already in memory, so count × stride cannot overflow and
+    // only exhausted memory makes calloc fail; trap then, as Swift's own allocator does.
+    guard let block = calloc(max(count, 1), MemoryLayout<T>.stride) else {
+      preconditionFailure("out of memory: cannot allocate \(count) × \(T.self) for encoding")
+    }
     blocks.append(block)
     return block.bindMemory(to: T.self, capacity: max(count, 1))
   }
@@ -71,12 +77,18 @@ private final class Arena {
     text.isEmpty ? nil : requiredString(text)
   }
 
+  /// A NUL-terminated copy, even of the empty string: repeated elements, map keys and oneof
+  /// members must be present, so protobuf-c cannot take NULL for them.
   func requiredString(_ text: String) -> UnsafeMutablePointer<CChar> {
-    let copy = strdup(text)!
+    // As in `allocate`: strdup fails only when memory is exhausted.
+    guard let copy = strdup(text) else {
+      preconditionFailure("out of memory: cannot copy a \(text.utf8.count)-byte string for encoding")
+    }
     blocks.append(UnsafeMutableRawPointer(copy))
     return copy
   }
 
+  /// A C array holding a copy of `values`, or nil when empty (protobuf-c's empty repeated field).
   func array<T>(_ values: [T]) -> UnsafeMutablePointer<T>? {
     guard !values.isEmpty else { return nil }
     let pointer = allocate(T.self, count: values.count)

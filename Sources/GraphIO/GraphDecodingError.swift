@@ -11,6 +11,8 @@ public struct GraphDecodingError: Error, Sendable, Hashable, CustomStringConvert
   /// The file, when the error came from one.
   public var file: String?
 
+  /// An error with a lowercase `reason` and whatever location is known: the byte offset,
+  /// the field path, and the file (usually filled in by `GraphFile.read`).
   public init(reason: String, byteOffset: Int? = nil, fieldPath: String? = nil, file: String? = nil) {
     self.reason = reason
     self.byteOffset = byteOffset
@@ -18,6 +20,8 @@ public struct GraphDecodingError: Error, Sendable, Hashable, CustomStringConvert
     self.file = file
   }
 
+  /// The message shown to the user: the location parts that are known, then the reason,
+  /// e.g. `'model.pb', in node[3].name: string is not valid UTF-8`.
   public var description: String {
     var location: [String] = []
     if let file { location.append("'\(file)'") }

@@ -18,7 +18,10 @@ public enum GraphFormat: Sendable, Hashable {
 
 /// A graph read from a file, with what was learned while reading it.
 public struct LoadedGraph: Sendable {
+  /// The decoded graph. Large tensors may borrow their bytes from the file's memory map,
+  /// which stays mapped for as long as they are alive.
   public var graph: Graph
+  /// Whether the file held a binary or a text GraphDef; writers use it to keep the format.
   public var format: GraphFormat
   /// The file's size in bytes.
   public var byteCount: Int
@@ -34,8 +37,11 @@ public struct WrittenGraph: Sendable, Hashable {
 
 /// A graph could not be written.
 public struct GraphWriteError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The output path that was to be written; it is left as it was.
   public var path: String
+  /// What went wrong, usually the system's `strerror` text such as `No space left on device`.
   public var reason: String
+  /// The message shown to the user: `cannot write '<path>': <reason>`.
   public var description: String { "cannot write '\(path)': \(reason)" }
 }
 

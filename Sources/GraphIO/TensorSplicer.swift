@@ -56,7 +56,9 @@ struct TensorSplicer {
     }
   }
 
-  private mutating func nodeDef(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, index: Int, tagStart: Int) throws {
+  private mutating func nodeDef(
+    _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, index: Int, tagStart: Int
+  ) throws {
     var reader = WireReader(bytes, range: range)
     var parts: [(Range<Int>, [UInt8]?)] = []  // original field bytes, or a rebuilt field
     var attrIndex = 0

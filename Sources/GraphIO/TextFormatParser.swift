@@ -779,8 +779,7 @@ struct TextParser {
     expected: String, at offset: Int, field: TextField? = nil
   ) -> GraphDecodingError {
     var reason = "expected \(expected), found \(describeToken(at: offset))"
-    if offset < text.count, text[offset] == UInt8(ascii: "[") && expected.hasPrefix("a field name")
-    {
+    if offset < text.count, text[offset] == UInt8(ascii: "[") && expected.hasPrefix("a field name") {
       reason += " (extensions and Any expansions are not part of a GraphDef)"
     }
     return failure(reason, at: offset, field: field)

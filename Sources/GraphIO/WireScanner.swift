@@ -90,7 +90,8 @@ enum WireProblem: Error, Equatable, CustomStringConvertible {
     case .unsupportedWireType(let type): return "unsupported wire type \(type)"
     case .wrongWireType(let field, let found, let expected):
       return "field '\(field)' has wire type \(found), expected \(expected)"
-    case .packedSize(let field): return "packed field '\(field)' has a length that is not a multiple of its element size"
+    case .packedSize(let field):
+      return "packed field '\(field)' has a length that is not a multiple of its element size"
     case .tooDeep: return "messages are nested too deeply"
     }
   }

@@ -5,32 +5,59 @@
 /// An open set, like proto3 enums: a number this tool does not know survives a
 /// round trip unchanged.
 public struct DataType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+  /// TensorFlow's `DataType` enum number; 101 and up are the `_REF` variants.
   public let rawValue: Int32
+
+  /// The type with enum number `rawValue`, known or not.
   public init(rawValue: Int32) { self.rawValue = rawValue }
 
+  /// Not a type (`DT_INVALID`); what an unset `dtype` field reads as.
   public static let invalid = DataType(rawValue: 0)
+  /// 32-bit IEEE float (`DT_FLOAT`).
   public static let float = DataType(rawValue: 1)
+  /// 64-bit IEEE float (`DT_DOUBLE`).
   public static let double = DataType(rawValue: 2)
+  /// Signed 32-bit integer (`DT_INT32`).
   public static let int32 = DataType(rawValue: 3)
+  /// Unsigned 8-bit integer (`DT_UINT8`).
   public static let uint8 = DataType(rawValue: 4)
+  /// Signed 16-bit integer (`DT_INT16`).
   public static let int16 = DataType(rawValue: 5)
+  /// Signed 8-bit integer (`DT_INT8`).
   public static let int8 = DataType(rawValue: 6)
+  /// Variable-length byte string (`DT_STRING`).
   public static let string = DataType(rawValue: 7)
+  /// Complex number of two 32-bit floats (`DT_COMPLEX64`).
   public static let complex64 = DataType(rawValue: 8)
+  /// Signed 64-bit integer (`DT_INT64`).
   public static let int64 = DataType(rawValue: 9)
+  /// Boolean, one byte per element (`DT_BOOL`).
   public static let bool = DataType(rawValue: 10)
+  /// Quantized signed 8-bit integer (`DT_QINT8`).
   public static let qint8 = DataType(rawValue: 11)
+  /// Quantized unsigned 8-bit integer (`DT_QUINT8`).
   public static let quint8 = DataType(rawValue: 12)
+  /// Quantized signed 32-bit integer (`DT_QINT32`).
   public static let qint32 = DataType(rawValue: 13)
+  /// 16-bit brain float: float32 with a truncated mantissa (`DT_BFLOAT16`).
   public static let bfloat16 = DataType(rawValue: 14)
+  /// Quantized signed 16-bit integer (`DT_QINT16`).
   public static let qint16 = DataType(rawValue: 15)
+  /// Quantized unsigned 16-bit integer (`DT_QUINT16`).
   public static let quint16 = DataType(rawValue: 16)
+  /// Unsigned 16-bit integer (`DT_UINT16`).
   public static let uint16 = DataType(rawValue: 17)
+  /// Complex number of two 64-bit floats (`DT_COMPLEX128`).
   public static let complex128 = DataType(rawValue: 18)
+  /// 16-bit IEEE float (`DT_HALF`).
   public static let half = DataType(rawValue: 19)
+  /// Handle to a runtime resource such as a variable (`DT_RESOURCE`).
   public static let resource = DataType(rawValue: 20)
+  /// Arbitrary C++ value such as a tensor list (`DT_VARIANT`).
   public static let variant = DataType(rawValue: 21)
+  /// Unsigned 32-bit integer (`DT_UINT32`).
   public static let uint32 = DataType(rawValue: 22)
+  /// Unsigned 64-bit integer (`DT_UINT64`).
   public static let uint64 = DataType(rawValue: 23)
 
   /// TensorFlow's short names (`DataTypeString`), indexed by enum number 0...33.
@@ -67,6 +94,7 @@ public struct DataType: RawRepresentable, Hashable, Sendable, CustomStringConver
     return Self.enumNames[Int(b)] + (isReference ? "_REF" : "")
   }
 
+  /// TensorFlow's short name, as `name` gives it.
   public var description: String { name }
 
   /// Parses a name the way TensorFlow's `DataTypeFromString` does (`float`, `int32`,

@@ -2,11 +2,17 @@
 
 /// Why a graph is not well formed.
 public enum GraphValidationError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// Two or more nodes share this name, so inputs naming it are ambiguous.
   case duplicateNodeName(String)
+  /// `node` lists `input` (as written in `NodeDef.input`), but no node has that name.
   case danglingInput(node: String, input: String)
+  /// These nodes, in graph order, lie on cycles that are not TF1 `NextIteration` → `Merge`
+  /// loops, so there is no execution order.
   case cycle([String])
+  /// The node at this position in `GraphDef.node` has an empty name.
   case emptyNodeName(index: Int)
 
+  /// A one-line message for the user, naming the offending nodes.
   public var description: String {
     switch self {
     case .duplicateNodeName(let name):

@@ -5,6 +5,8 @@
 /// A value type: transforms take a graph and return a new one, so a failed step simply
 /// keeps the previous value. Tensor bytes are shared, so copies are cheap.
 public struct Graph: Sendable, Hashable {
+  /// The nodes (`GraphDef.node`), in file order. TensorFlow does not require topological
+  /// order, and neither does this tool; `sort_by_execution_order` provides one.
   public var nodes: [Node]
   /// `versions`; nil when absent.
   public var versions: VersionDef?
@@ -17,6 +19,8 @@ public struct Graph: Sendable, Hashable {
   /// Fields this tool's schema does not know; written back unchanged.
   public var unknownFields: [UnknownField]
 
+  /// A graph of `nodes` with optional `versions` and no library, debug info or unknown
+  /// fields: the form a transform or test builds from scratch.
   public init(nodes: [Node] = [], versions: VersionDef? = nil) {
     self.nodes = nodes
     self.versions = versions
@@ -59,11 +63,18 @@ public struct Graph: Sendable, Hashable {
 }
 
 /// Producer and consumer versions (`VersionDef`).
+///
+/// TensorFlow uses these to refuse graphs written by a newer or known-broken producer; this
+/// tool only carries them through.
 public struct VersionDef: Sendable, Hashable {
+  /// The `TF_GRAPH_DEF_VERSION` of the TensorFlow that wrote the graph (`producer`).
   public var producer: Int32
+  /// The oldest graph-consumer version that can read the graph (`min_consumer`).
   public var minConsumer: Int32
+  /// Consumer versions that must not read the graph (`bad_consumers`).
   public var badConsumers: [Int32]
 
+  /// Versions with the given fields; zeros and an empty list match an absent field.
   public init(producer: Int32 = 0, minConsumer: Int32 = 0, badConsumers: [Int32] = []) {
     self.producer = producer
     self.minConsumer = minConsumer

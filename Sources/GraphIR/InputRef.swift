@@ -63,10 +63,13 @@ public struct InputRef: Sendable, Hashable, CustomStringConvertible {
     return "\(node):\(port)"
   }
 
+  /// Whether both name the same tensor (or the same control dependency), ignoring whether
+  /// port 0 was spelled out.
   public static func == (lhs: InputRef, rhs: InputRef) -> Bool {
     lhs.node == rhs.node && lhs.port == rhs.port
   }
 
+  /// Hashes the node and port, consistently with `==`.
   public func hash(into hasher: inout Hasher) {
     hasher.combine(node)
     hasher.combine(port)

@@ -2,10 +2,16 @@
 
 /// One node of a graph (`NodeDef`).
 public struct Node: Sendable, Hashable {
+  /// The node's name, unique within the graph; other nodes' inputs refer to it by this name.
   public var name: String
+  /// The node's op type, such as `Conv2D`, `Const` or `Placeholder`.
   public var op: String
+  /// The node's inputs (`input`): data inputs first, then control inputs (`^node`), as
+  /// TensorFlow requires.
   public var inputs: [InputRef]
+  /// The requested device, such as `/device:GPU:0`; empty when unconstrained.
   public var device: String
+  /// The node's attributes (`attr`), such as `T`, `strides` or a `Const`'s `value`.
   public var attrs: AttrMap
   /// `experimental_debug_info`, encoded; carried through untouched.
   public var experimentalDebugInfo: SharedBytes?
@@ -14,6 +20,8 @@ public struct Node: Sendable, Hashable {
   /// Fields this tool's schema does not know, in file order; written back unchanged.
   public var unknownFields: [UnknownField]
 
+  /// A node with the given name, op type, inputs, device and attributes, and none of the
+  /// experimental or unknown fields.
   public init(
     name: String, op: String, inputs: [InputRef] = [], device: String = "",
     attrs: AttrMap = AttrMap()
@@ -44,6 +52,7 @@ public struct UnknownField: Sendable, Hashable {
   /// The encoded value, without its tag.
   public var data: SharedBytes
 
+  /// An unknown field as read: its number, wire type and encoded value.
   public init(number: UInt32, wireType: UInt8, data: SharedBytes) {
     self.number = number
     self.wireType = wireType

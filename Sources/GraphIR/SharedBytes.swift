@@ -93,6 +93,7 @@ public struct SharedBytes: Sendable, Hashable, CustomStringConvertible {
   /// The bytes as an array (copies).
   public var array: [UInt8] { withUnsafeBytes { Array($0) } }
 
+  /// Whether both hold the same bytes; shared storage compares equal without reading it.
   public static func == (lhs: SharedBytes, rhs: SharedBytes) -> Bool {
     if lhs.storage === rhs.storage { return true }
     guard lhs.count == rhs.count else { return false }
@@ -100,10 +101,12 @@ public struct SharedBytes: Sendable, Hashable, CustomStringConvertible {
     return memcmp(a, b, lhs.count) == 0
   }
 
+  /// Hashes the bytes, consistently with `==`.
   public func hash(into hasher: inout Hasher) {
     withUnsafeBytes { hasher.combine(bytes: $0) }
   }
 
+  /// The size only (`"1024 bytes"`), so that printing a tensor never dumps its weights.
   public var description: String { "\(count) bytes" }
 }
 

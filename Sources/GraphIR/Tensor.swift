@@ -8,29 +8,42 @@
 /// shorter than the element count repeats its last value. The accessors below read
 /// either form; transforms that write tensors use `content`, as TensorFlow's do.
 public struct Tensor: Sendable, Hashable {
+  /// The element type (`dtype`); it decides which typed list holds the values.
   public var dtype: DataType
   /// The `tensor_shape` field; nil when absent on the wire (read as a scalar).
   public var tensorShape: TensorShape?
+  /// `version_number`, a serialization version TensorFlow no longer reads; carried through.
   public var versionNumber: Int32 = 0
   /// `tensor_content`: raw little-endian, row-major element bytes.
   public var content: SharedBytes = .empty
   /// 16-bit patterns of half and bfloat16 values.
   public var halfVal: [Int32] = []
+  /// `float_val`: the values of a float tensor.
   public var floatVal: [Float] = []
+  /// `double_val`: the values of a double tensor.
   public var doubleVal: [Double] = []
   /// int32 and the narrower integer and quantized types.
   public var intVal: [Int32] = []
+  /// `string_val`: the elements of a string tensor, as bytes. String tensors have no
+  /// `tensor_content` form, so this is their only storage.
   public var stringVal: [[UInt8]] = []
+  /// `scomplex_val`: complex64 values as interleaved real and imaginary parts.
   public var scomplexVal: [Float] = []
+  /// `int64_val`: the values of an int64 tensor.
   public var int64Val: [Int64] = []
+  /// `bool_val`: the values of a bool tensor.
   public var boolVal: [Bool] = []
+  /// `dcomplex_val`: complex128 values as interleaved real and imaginary parts.
   public var dcomplexVal: [Double] = []
   /// Each element is one encoded `ResourceHandleProto`, carried through untouched.
   public var resourceHandleVal: [SharedBytes] = []
   /// Each element is one encoded `VariantTensorDataProto`, carried through untouched.
   public var variantVal: [SharedBytes] = []
+  /// `uint32_val`: the values of a uint32 tensor.
   public var uint32Val: [UInt32] = []
+  /// `uint64_val`: the values of a uint64 tensor.
   public var uint64Val: [UInt64] = []
+  /// `float8_val`: the values of the float8 types, one byte per element (a `bytes` field).
   public var float8Val: SharedBytes = .empty
 
   /// A tensor with no values.
@@ -141,11 +154,16 @@ public struct Tensor: Sendable, Hashable {
 
 /// Why a tensor's values could not be read.
 public enum TensorError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The tensor's dtype is `found`, but the reader needs `expected`.
   case wrongType(expected: DataType, found: DataType)
+  /// The shape is partial, or its element count is too large to materialise.
   case badShape(TensorShape)
+  /// `tensor_content` holds `found` bytes where the shape and dtype need `expected`.
   case contentSize(expected: Int, found: Int)
+  /// The typed value list holds `found` values, more than the shape's `expected` elements.
   case tooManyValues(expected: Int, found: Int)
 
+  /// A one-line message for the user, with the sizes or types that disagree.
   public var description: String {
     switch self {
     case .wrongType(let expected, let found):

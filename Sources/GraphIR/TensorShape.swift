@@ -4,18 +4,26 @@
 public struct TensorShape: Sendable, Hashable, CustomStringConvertible {
   /// One dimension: a size (-1 when unknown) and an optional name.
   public struct Dim: Sendable, Hashable {
+    /// The number of elements along this dimension, or -1 when unknown (such as a batch size
+    /// left open in a `Placeholder`).
     public var size: Int64
+    /// An optional label for the dimension (`TensorShapeProto.Dim.name`); usually empty.
     public var name: String
+
+    /// A dimension of `size` elements (-1 when unknown) with an optional `name`.
     public init(size: Int64, name: String = "") {
       self.size = size
       self.name = name
     }
   }
 
+  /// The dimensions, outermost first; empty for a scalar or when the rank is unknown.
   public var dims: [Dim]
   /// The rank itself is unknown; `dims` is then empty.
   public var unknownRank: Bool
 
+  /// A shape with the given dimensions, or of unknown rank when `unknownRank` is set (then
+  /// `dims` should be empty).
   public init(dims: [Dim], unknownRank: Bool = false) {
     self.dims = dims
     self.unknownRank = unknownRank

@@ -11,12 +11,20 @@ public import GraphIR
 ///     }
 @resultBuilder
 public enum GraphBuilder {
+  /// A single node statement contributes that node.
   public static func buildExpression(_ node: Node) -> [Node] { [node] }
+  /// A statement that yields several nodes (such as a helper building a subgraph) contributes
+  /// them all, in order.
   public static func buildExpression(_ nodes: [Node]) -> [Node] { nodes }
+  /// A block's statements contribute their nodes in the order written.
   public static func buildBlock(_ parts: [Node]...) -> [Node] { parts.flatMap { $0 } }
+  /// A `for` loop contributes the nodes of every iteration, in order.
   public static func buildArray(_ parts: [[Node]]) -> [Node] { parts.flatMap { $0 } }
+  /// An `if` without `else` contributes its nodes only when taken.
   public static func buildOptional(_ part: [Node]?) -> [Node] { part ?? [] }
+  /// The `if` branch of an `if`/`else` (or the first `switch` case) contributes its nodes.
   public static func buildEither(first: [Node]) -> [Node] { first }
+  /// The `else` branch of an `if`/`else` (or a later `switch` case) contributes its nodes.
   public static func buildEither(second: [Node]) -> [Node] { second }
 }
 
@@ -27,6 +35,10 @@ extension Graph {
   }
 }
 
+// The node helpers are capitalised on purpose, so that a test graph reads like the ops it
+// holds (`Const`, `Placeholder`); hence the naming-rule exemptions below.
+
+// swift-format-ignore: AlwaysUseLowerCamelCase
 /// A node with `op`; inputs are written as in a GraphDef (`"a"`, `"a:1"`, `"^a"`).
 public func Op(
   _ op: String, _ name: String, inputs: String..., attrs: AttrMap = AttrMap(), device: String = ""
@@ -34,6 +46,7 @@ public func Op(
   Node(name: name, op: op, inputs: inputs.map(InputRef.init(parsing:)), device: device, attrs: attrs)
 }
 
+// swift-format-ignore: AlwaysUseLowerCamelCase
 /// A float32 `Const`.
 public func Const(_ name: String, floats: [Float], shape: [Int64], device: String = "") -> Node {
   Node(
@@ -41,6 +54,7 @@ public func Const(_ name: String, floats: [Float], shape: [Int64], device: Strin
     attrs: ["dtype": .type(.float), "value": .tensor(.floats(floats, shape: shape))])
 }
 
+// swift-format-ignore: AlwaysUseLowerCamelCase
 /// An int32 `Const`.
 public func Const(_ name: String, int32s: [Int32], shape: [Int64]) -> Node {
   Node(
@@ -48,11 +62,13 @@ public func Const(_ name: String, int32s: [Int32], shape: [Int64]) -> Node {
     attrs: ["dtype": .type(.int32), "value": .tensor(.int32s(int32s, shape: shape))])
 }
 
+// swift-format-ignore: AlwaysUseLowerCamelCase
 /// A scalar float32 `Const`.
 public func Const(_ name: String, _ value: Float) -> Node {
   Const(name, floats: [value], shape: [])
 }
 
+// swift-format-ignore: AlwaysUseLowerCamelCase
 /// A `Placeholder` with a dtype and an optional shape.
 public func Placeholder(_ name: String, _ dtype: DataType = .float, shape: [Int64]? = nil) -> Node {
   var attrs: AttrMap = ["dtype": .type(dtype)]
@@ -80,6 +96,7 @@ extension Graph {
   }
 }
 
+/// An attribute value as `dump` shows it: scalars plainly, tensors as dtype, shape and values.
 func describe(_ value: AttrValue) -> String {
   switch value {
   case .unset: return "<unset>"

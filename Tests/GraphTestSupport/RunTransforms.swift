@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 
-public import GraphIR
 import GraphIO
+public import GraphIR
 public import GraphTransforms
 
 /// What a test run of a transform string produced.
 public struct TransformRun: Sendable {
+  /// The graph after the whole pipeline, already validated by it.
   public var graph: Graph
+  /// The diagnostics every step reported, in pipeline order.
   public var diagnostics: [Diagnostic]
+  /// The warnings from parsing the transform string, such as an ignored unknown parameter.
   public var warnings: [String]
 }
 
 /// A test harness failure that is not the transform's own error.
 public struct HarnessError: Error, CustomStringConvertible {
+  /// What the harness found, such as two runs producing different bytes.
   public var description: String
 }
 

@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "GraphTransformTool", targets: ["GraphIR", "GraphIO", "GraphTransforms"]),
     .executable(name: "transform_graph", targets: ["transform_graph"]),
     .executable(name: "summarize_graph", targets: ["summarize_graph"]),
+    .executable(name: "convert_graphdef_memmapped_format", targets: ["convert_graphdef_memmapped_format"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -36,6 +37,7 @@ let package = Package(
       ]),
     .executableTarget(name: "transform_graph", dependencies: ["GraphCommands"]),
     .executableTarget(name: "summarize_graph", dependencies: ["GraphCommands"]),
+    .executableTarget(name: "convert_graphdef_memmapped_format", dependencies: ["GraphCommands"]),
 
     // Tests.
     .target(
@@ -50,7 +52,8 @@ let package = Package(
       dependencies: ["GraphIR", "GraphTransforms", "GraphTestSupport"]),
     .testTarget(
       name: "GraphCommandsTests",
-      dependencies: ["GraphCommands", "GraphIO", "GraphTestSupport"]),
+      dependencies: ["GraphCommands", "GraphIO", "GraphTestSupport"],
+      resources: [.copy("Conformance")]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# `make conformance`: compares this tool with TensorFlow's own Graph Transform Tool.
+#
+#  1. makes sure ~/.venvs/tf (or $TF_VENV) has tensorflow-cpu==2.21.0, the oracle (the tool
+#     itself never needs Python);
+#  2. generates the real graphs with shared/tools/make_graphs.py into .build/graphs (cached);
+#  3. runs .build/release/transform_graph (built by `make build`) on each with the simple,
+#     lossless transforms and checks each result with shared/tools/tf_reference.py --ours
+#     (executed in TensorFlow's runtime: exit status 0 and an error of exactly 0), and node by
+#     node against TensorFlow's own output of the same command;
+#  4. checks --output_as_text, decode → encode byte identity on each real graph, and that the
+#     committed fixtures of ConformanceTests.swift still match what TensorFlow produces (drift).
+# Prints a table and a final line `N passed, M failed`; exits 1 when anything failed.
+#
+# Environment: SHARED_DIR (when ../shared beside the checkout is absent), TF_VENV,
+# CONFORMANCE_BIN (the directory holding transform_graph; default .build/release),
+# CONFORMANCE_GRAPHS (a subset of "mobilenet_v2 resnet50 tf1_classic", for a quick run).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+started=$SECONDS
+
+venv=${TF_VENV:-$HOME/.venvs/tf}
+py=$venv/bin/python
+bin=${CONFORMANCE_BIN:-.build/release}  # where `make build` put the binaries
+graphs=.build/graphs
+fixtures=Tests/GraphCommandsTests/Conformance
+work=$(mktemp -d "${TMPDIR:-/tmp}/conformance.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+die() {  # a setup failure: nothing was compared
+  echo "conformance: error: $*" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+}
+note() { echo "conformance: $*" >&2; }
+
+# --- shared tools ------------------------------------------------------------------------------
+shared=""
+top=$(git rev-parse --show-toplevel 2>/dev/null || echo "$root")
+if [ -f "$top/../shared/tools/tf_reference.py" ]; then
+  shared=$(cd "$top/../shared" && pwd)
+elif [ -n "${SHARED_DIR:-}" ] && [ -f "$SHARED_DIR/tools/tf_reference.py" ]; then
+  shared=$SHARED_DIR
+else
+  die "shared tools not found at $top/../shared; set SHARED_DIR to the folder holding tools/tf_reference.py"
+fi
+tf_reference=$shared/tools/tf_reference.py
+make_graphs=$shared/tools/make_graphs.py
+
+[ -x "$bin/transform_graph" ] ||
+  die "$bin/transform_graph is missing; run 'make build' (or 'make conformance', which builds first)"
+
+# --- the TensorFlow venv -----------------------------------------------------------------------
+if ! "$py" -c 'import importlib.metadata as m, sys; sys.exit(m.version("tensorflow-cpu") != "2.21.0")' 2>/dev/null; then
+  note "installing tensorflow-cpu==2.21.0 into $venv (first run only)"
+  if [ ! -x "$py" ]; then
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+      # Debian splits ensurepip out of python3.
+      sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+      $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+      rm -rf "$venv"
+      python3 -m venv "$venv" || die "cannot create a venv at $venv"
+    fi
+  fi
+  "$py" -m pip install --quiet --disable-pip-version-check tensorflow-cpu==2.21.0 ||
+    die "pip install tensorflow-cpu==2.21.0 failed"
+fi
+export TF_CPP_MIN_LOG_LEVEL=3
+
+# --- the real graphs ---------------------------------------------------------------------------
+read -r -a names <<<"${CONFORMANCE_GRAPHS:-mobilenet_v2 resnet50 tf1_classic}"
+missing=()
+for name in "${names[@]}"; do
+  [ -f "$graphs/$name.pb" ] && [ -f "$graphs/$name.json" ] || missing+=("$name")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  note "generating ${missing[*]} into $graphs (cached for later runs)"
+  mkdir -p "$graphs"
+  for name in "${missing[@]}"; do  # never write through a symlink someone left there
+    rm -f "$graphs/$name.pb" "$graphs/$name.json"
+  done
+  "$py" "$make_graphs" "$graphs" "${missing[@]}" >"$work/make_graphs.log" 2>&1 ||
+    { tail -20 "$work/make_graphs.log" >&2; die "make_graphs.py failed"; }
+fi
+
+# --- a small helper for the checks tf_reference.py does not do ---------------------------------
+cat >"$work/check.py" <<'EOF'
+"""compare OURS REF: node lists equal (versions ignored: this tool keeps them, TF drops them).
+text TEXT BINARY: the text file parses in TensorFlow and equals the binary graph."""
+import sys
+from google.protobuf import text_format
+from tensorflow.core.framework import graph_pb2
+
+def load(path, text=False):
+    g = graph_pb2.GraphDef()
+    data = open(path, "rb").read()
+    if text:
+        text_format.Parse(data.decode("utf-8"), g)
+    else:
+        g.ParseFromString(data)
+    return g
+
+mode, a, b = sys.argv[1:4]
+if mode == "compare":
+    ours, ref = load(a), load(b)
+    for i, (x, y) in enumerate(zip(ours.node, ref.node)):
+        if x != y:
+            fields = [f for f in ("name", "op", "input", "device", "attr") if getattr(x, f) != getattr(y, f)]
+            print("node #%d differs (%s): ours %s=%s, TF %s=%s" % (i, ",".join(fields), x.name, x.op, y.name, y.op))
+            sys.exit(1)
+    if len(ours.node) != len(ref.node):
+        print("node count: ours %d, TF %d" % (len(ours.node), len(ref.node)))
+        sys.exit(1)
+    if ours.library != ref.library:
+        print("library differs")
+        sys.exit(1)
+    print("nodes identical")
+else:
+    text, binary = load(a, text=True), load(b)
+    if text.SerializeToString(deterministic=True) != binary.SerializeToString(deterministic=True):
+        print("text and binary outputs differ")
+        sys.exit(1)
+    print("text == binary")
+EOF
+
+# --- result table ------------------------------------------------------------------------------
+passed=0
+failed=0
+rows=()
+record() {  # record GRAPH CHECK STATUS DETAIL SECONDS
+  rows+=("$(printf '%-13s %-22s %-4s %6ss  %s' "$1" "$2" "$3" "$5" "$4")")
+  if [ "$3" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  printf '%-13s %-22s %-4s %6ss  %s\n' "$1" "$2" "$3" "$5" "$4" >&2
+}
+
+json_field() {  # json_field FILE EXPR (python expression over `r`)
+  "$py" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
+}
+
+# Runs our transform_graph and checks it against TensorFlow. check_transform GRAPH LABEL TRANSFORMS
+check_transform() {
+  local graph=$1 label=$2 transforms=$3 t0=$SECONDS
+  local ours=$work/$graph.$label.pb ref=$work/$graph.$label.ref.pb report=$work/$graph.$label.json
+  local problems=() detail
+  if ! "$bin/transform_graph" --quiet --in_graph="$graphs/$graph.pb" --out_graph="$ours" \
+    --inputs="$input" --outputs="$output" --transforms="$transforms" 2>"$work/$graph.$label.err"; then
+    record "$graph" "$label" FAIL "transform_graph failed: $(tail -1 "$work/$graph.$label.err")" $((SECONDS - t0))
+    return
+  fi
+  "$py" "$tf_reference" --in_graph "$graphs/$graph.pb" --inputs "$input" --outputs "$output" \
+    --transforms "$transforms" --ours "$ours" --save_reference "$ref" --json >"$report" 2>"$work/$graph.$label.tferr"
+  local status=$?
+  if [ ! -s "$report" ]; then
+    record "$graph" "$label" FAIL "tf_reference.py failed: $(tail -1 "$work/$graph.$label.tferr")" $((SECONDS - t0))
+    return
+  fi
+  local err nodes ref_nodes opdiff
+  err=$(json_field "$report" 'r["ours"].get("max_rel_err", r["ours"].get("error", "?"))')
+  nodes=$(json_field "$report" 'r["ours"]["nodes"]')
+  ref_nodes=$(json_field "$report" 'r["reference"]["nodes"]')
+  opdiff=$(json_field "$report" 'r.get("op_count_diff_ours_minus_reference") or ""')
+  [ "$status" -eq 0 ] || problems+=("tf_reference exit $status")
+  [ "$err" = "0.0" ] || problems+=("error $err (lossless: must be 0)")
+  [ -z "$opdiff" ] || problems+=("op counts ours-TF $opdiff")
+  detail=$("$py" "$work/check.py" compare "$ours" "$ref" 2>&1) || problems+=("$(echo "$detail" | tail -1)")
+  if [ ${#problems[@]} -eq 0 ]; then
+    record "$graph" "$label" ok "err=0, $nodes nodes (TF $ref_nodes), nodes identical to TF" $((SECONDS - t0))
+  else
+    local IFS=';'
+    record "$graph" "$label" FAIL "${problems[*]}" $((SECONDS - t0))
+  fi
+}
+
+# Text output: loads in TensorFlow, runs equal to the original, and equals the binary output.
+check_text() {
+  local graph=$1 transforms=$2 t0=$SECONDS
+  local text=$work/$graph.text.pbtxt binary=$work/$graph.deploy.pb problems=()
+  if ! "$bin/transform_graph" --quiet --in_graph="$graphs/$graph.pb" --out_graph="$text" --output_as_text \
+    --inputs="$input" --outputs="$output" --transforms="$transforms" 2>"$work/$graph.text.err"; then
+    record "$graph" "output_as_text" FAIL "transform_graph failed: $(tail -1 "$work/$graph.text.err")" $((SECONDS - t0))
+    return
+  fi
+  "$py" "$tf_reference" --in_graph "$graphs/$graph.pb" --inputs "$input" --outputs "$output" \
+    --transforms "$transforms" --ours "$text" --json >"$work/$graph.text.json" 2>/dev/null ||
+    problems+=("tf_reference on the text file failed")
+  local err
+  err=$(json_field "$work/$graph.text.json" 'r["ours"].get("max_rel_err", "?")')
+  [ "$err" = "0.0" ] || problems+=("error $err")
+  local detail
+  detail=$("$py" "$work/check.py" text "$text" "$binary" 2>&1) || problems+=("$(echo "$detail" | tail -1)")
+  if [ ${#problems[@]} -eq 0 ]; then
+    record "$graph" "output_as_text" ok "loads in TF, err=0, equals the binary output" $((SECONDS - t0))
+  else
+    local IFS=';'
+    record "$graph" "output_as_text" FAIL "${problems[*]}" $((SECONDS - t0))
+  fi
+}
+
+# Decode → encode of an untouched graph is byte-identical. transform_graph always runs a
+# transform, so use one that changes nothing: renaming a node that does not exist.
+check_round_trip() {
+  local graph=$1 t0=$SECONDS out=$work/$graph.roundtrip.pb
+  if "$bin/transform_graph" --quiet --in_graph="$graphs/$graph.pb" --out_graph="$out" \
+    --transforms='rename_node(old_node_name=__conformance_absent__, new_node_name=__conformance_other__)' \
+    2>"$work/$graph.roundtrip.err" && cmp -s "$graphs/$graph.pb" "$out"; then
+    record "$graph" "decode-encode" ok "byte-identical ($(stat -c %s "$out") bytes)" $((SECONDS - t0))
+  else
+    record "$graph" "decode-encode" FAIL "output differs from input: $(cmp "$graphs/$graph.pb" "$out" 2>&1 | head -1)" $((SECONDS - t0))
+  fi
+}
+
+for graph in "${names[@]}"; do
+  meta=$graphs/$graph.json
+  input=$(json_field "$meta" '",".join(r["inputs"])')
+  output=$(json_field "$meta" '",".join(r["outputs"])')
+  shape=$(json_field "$meta" '",".join(str(d) for d in r["shapes"][r["inputs"][0]])')
+  strip="strip_unused_nodes(type=float, shape=\"$shape\")"
+  deploy="$strip remove_nodes(op=Identity, op=CheckNumerics)"
+  check_transform "$graph" strip "$strip"
+  check_transform "$graph" remove_device "remove_device"
+  check_transform "$graph" sort "sort_by_execution_order"
+  check_transform "$graph" deploy "$deploy"
+  case $graph in tf1_classic | mobilenet_v2) check_text "$graph" "$deploy" ;; esac
+  check_round_trip "$graph"
+done
+
+# --- fixture drift -----------------------------------------------------------------------------
+# TensorFlow's answers for the committed inputs must still be the committed references.
+t0=$SECONDS
+if "$py" Scripts/make_conformance_fixtures.py --out "$work/refs" --reuse-graphs "$fixtures" >"$work/refs.log" 2>&1; then
+  changed=$(diff -rq "$fixtures" "$work/refs" 2>&1 | sed "s|$work/refs|fresh|g; s|$fixtures|committed|g")
+  if [ -z "$changed" ]; then
+    record fixtures "references-drift" ok "TensorFlow's output matches the committed references" $((SECONDS - t0))
+  else
+    record fixtures "references-drift" FAIL "$(echo "$changed" | head -3 | tr '\n' ';') rerun Scripts/make_conformance_fixtures.py" $((SECONDS - t0))
+  fi
+else
+  record fixtures "references-drift" FAIL "make_conformance_fixtures.py failed: $(tail -1 "$work/refs.log")" $((SECONDS - t0))
+fi
+# The small input graphs still build the same (tf1_classic is a copy of make_graphs.py's).
+t0=$SECONDS
+if "$py" Scripts/make_conformance_fixtures.py --out "$work/fresh" --tf1-classic "$fixtures/graphs/tf1_classic.pb" \
+  >"$work/fresh.log" 2>&1; then
+  changed=$(diff -rq "$fixtures/graphs" "$work/fresh/graphs" 2>&1 | sed "s|$work/fresh|fresh|g; s|$fixtures|committed|g")
+  if [ -z "$changed" ]; then
+    record fixtures "graphs-drift" ok "the fixture graphs rebuild byte-identical" $((SECONDS - t0))
+  else
+    record fixtures "graphs-drift" FAIL "$(echo "$changed" | head -3 | tr '\n' ';') rerun Scripts/make_conformance_fixtures.py" $((SECONDS - t0))
+  fi
+else
+  record fixtures "graphs-drift" FAIL "make_conformance_fixtures.py failed: $(tail -1 "$work/fresh.log")" $((SECONDS - t0))
+fi
+
+echo
+printf '%-13s %-22s %-4s %7s  %s\n' graph check "" time detail
+printf '%s\n' "${rows[@]}"
+echo "($((SECONDS - started)) s in all)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -48,6 +48,13 @@ public struct TransformGraphCommand: ParsableCommand {
     help: ArgumentHelp("Write text format instead of binary (--output_as_text, or =true/=false).", valueName: "bool"))
   var outputAsText: Bool = false
 
+  @Option(
+    name: .customLong("output_as_memmapped"),
+    help: ArgumentHelp(
+      "Write a memory-mapped package (.pbmm), as convert_graphdef_memmapped_format does with its default "
+        + "--min_conversion_tensor_size=10000 (--output_as_memmapped, or =true/=false).", valueName: "bool"))
+  var outputAsMemmapped: Bool = false
+
   @Flag(name: .customLong("quiet"), help: "Print nothing but errors and warnings.")
   var quiet = false
 
@@ -56,7 +63,7 @@ public struct TransformGraphCommand: ParsableCommand {
   public init() {}
 
   /// Flags that TensorFlow lets stand bare.
-  static let booleanFlags: Set<String> = ["output_as_text"]
+  static let booleanFlags: Set<String> = ["output_as_text", "output_as_memmapped"]
 
   /// Runs the command on `arguments` (without the program name); returns the exit status.
   public static func main(arguments: [String]) -> Int32 {
@@ -82,6 +89,9 @@ public struct TransformGraphCommand: ParsableCommand {
     guard !outGraph.isEmpty else { throw ValidationError("--out_graph is required, e.g. --out_graph=optimized.pb") }
     guard transforms.isEmpty || transformsFile.isEmpty else {
       throw ValidationError("give either --transforms or --transforms_file, not both")
+    }
+    guard !(outputAsText && outputAsMemmapped) else {
+      throw ValidationError("give either --output_as_text or --output_as_memmapped, not both")
     }
     let pipeline = try buildPipeline()
     guard !pipeline.steps.isEmpty else {
@@ -124,7 +134,8 @@ public struct TransformGraphCommand: ParsableCommand {
     }
 
     let writeStart = now()
-    let written = try GraphFile.write(result, to: outputPath, format: outputAsText ? .text : .binary)
+    let outputFormat: GraphFormat = outputAsMemmapped ? .memmapped : outputAsText ? .text : .binary
+    let written = try GraphFile.write(result, to: outputPath, format: outputFormat)
     if !quiet {
       printError(
         "wrote \(outGraph): \(result.nodes.count) nodes, \(humanBytes(written.byteCount))"

@@ -14,6 +14,10 @@ public enum GraphFormat: Sendable, Hashable {
   case binary
   /// Protobuf text format (`.pbtxt`).
   case text
+  /// TensorFlow's memory-mapped package (`.pbmm`): large constants in aligned regions, read
+  /// by `ImmutableConst` nodes (see `MemmappedPackage`). Reading turns those back into
+  /// `Const` nodes; writing converts constants of at least 10,000 bytes.
+  case memmapped
 }
 
 /// A graph read from a file, with what was learned while reading it.
@@ -21,7 +25,8 @@ public struct LoadedGraph: Sendable {
   /// The decoded graph. Large tensors may borrow their bytes from the file's memory map,
   /// which stays mapped for as long as they are alive.
   public var graph: Graph
-  /// Whether the file held a binary or a text GraphDef; writers use it to keep the format.
+  /// Whether the file held a binary or a text GraphDef or a memmapped package; writers use
+  /// it to keep the format.
   public var format: GraphFormat
   /// The file's size in bytes.
   public var byteCount: Int
@@ -47,7 +52,9 @@ public struct GraphWriteError: Error, Sendable, Hashable, CustomStringConvertibl
 
 /// Reading and writing GraphDef files.
 public enum GraphFile {
-  /// Reads a GraphDef: binary first, then text, as TensorFlow does.
+  /// Reads a GraphDef: binary first, then text, as TensorFlow does. A memmapped package
+  /// (recognised by its trailer and directory) is read too, its `ImmutableConst` nodes
+  /// restored to `Const` nodes that borrow their bytes from the mapped file.
   ///
   /// - Throws: `GraphDecodingError` naming the file and, where it applies, the byte offset
   ///   (binary) or line and column (text) of the problem.
@@ -74,6 +81,30 @@ public enum GraphFile {
   /// Decodes bytes that `owner` keeps alive and unchanged for as long as it lives; large
   /// tensors may then refer to them instead of copying.
   static func decode(_ bytes: UnsafeRawBufferPointer, owner: AnyObject?) throws(GraphDecodingError) -> (
+    Graph, GraphFormat
+  ) {
+    // A memmapped package is recognised by its trailer and a fully valid directory.
+    switch MemmappedPackage.inspect(bytes) {
+    case .package(let layout):
+      return (try MemmappedPackage.decode(bytes, layout: layout, owner: owner), .memmapped)
+    case .broken(let error):
+      throw error
+    case .notPackage(let packageError):
+      do {
+        return try decodeGraphDef(bytes, owner: owner)
+      } catch {
+        // Neither a GraphDef nor a valid package: a binary file that names package regions
+        // was meant to be a package, and its broken part is the useful message.
+        guard !TextFormat.looksLikeText(bytes), MemmappedPackage.mentionsRegionPrefix(bytes) else { throw error }
+        var located = packageError
+        located.reason += " (and the file is not a GraphDef either)"
+        throw located
+      }
+    }
+  }
+
+  /// Decodes a binary GraphDef, or else a text one.
+  static func decodeGraphDef(_ bytes: UnsafeRawBufferPointer, owner: AnyObject?) throws(GraphDecodingError) -> (
     Graph, GraphFormat
   ) {
     guard !bytes.isEmpty else {
@@ -115,10 +146,10 @@ public enum GraphFile {
 
   /// Encodes a graph.
   public static func encode(_ graph: Graph, format: GraphFormat = .binary) -> [UInt8] {
-    let binary = BinaryEncoder.encode(graph)
     switch format {
-    case .binary: return binary
-    case .text: return Array(TextFormat.printGraphDef(wire: binary).utf8)
+    case .binary: return BinaryEncoder.encode(graph)
+    case .text: return Array(TextFormat.printGraphDef(wire: BinaryEncoder.encode(graph)).utf8)
+    case .memmapped: return MemmappedPackage.encode(MemmappedPackage.convert(graph))
     }
   }
 
@@ -143,6 +174,10 @@ public enum GraphFile {
         let text = TextFormat.printGraphDef(wire: BinaryEncoder.encode(graph))
         var utf8 = text
         utf8.withUTF8 { sink.append(UnsafeRawBufferPointer($0)) }
+      case .memmapped:
+        // Regions stream from the tensors' storage; constants TensorFlow's converter would
+        // refuse stay `Const` nodes (`MemmappedPackage.convert` lists them).
+        MemmappedPackage.write(MemmappedPackage.convert(graph), into: sink)
       }
     }
   }

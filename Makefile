@@ -17,6 +17,7 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product transform_graph
 	$(SWIFT) build -c release --product summarize_graph
+	$(SWIFT) build -c release --product convert_graphdef_memmapped_format
 
 test: deps
 	$(SWIFT) test

@@ -18,7 +18,9 @@ public struct SummarizeGraphCommand: ParsableCommand {
       """,
     version: toolVersion)
 
-  @Option(name: .customLong("in_graph"), help: "GraphDef to describe, binary (.pb) or text (.pbtxt).")
+  @Option(
+    name: .customLong("in_graph"),
+    help: "GraphDef to describe: binary (.pb), text (.pbtxt) or a memory-mapped package (.pbmm).")
   var inGraph: String = ""
 
   @Option(

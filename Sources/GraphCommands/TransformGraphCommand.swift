@@ -23,7 +23,9 @@ public struct TransformGraphCommand: ParsableCommand {
       """,
     version: toolVersion)
 
-  @Option(name: .customLong("in_graph"), help: "Input GraphDef, binary (.pb) or text (.pbtxt).")
+  @Option(
+    name: .customLong("in_graph"),
+    help: "Input GraphDef: binary (.pb), text (.pbtxt) or a memory-mapped package (.pbmm).")
   var inGraph: String = ""
 
   @Option(name: .customLong("out_graph"), help: "Output file; written atomically.")

@@ -35,6 +35,7 @@ public final class TransformContext: @unchecked Sendable {
   /// The transform currently running, for attributing diagnostics.
   var currentTransform = ""
 
+  /// A context for one run with the raw `--inputs` and `--outputs` pieces.
   public init(inputs: [String], outputs: [String]) {
     self.inputs = inputs
     self.outputs = outputs
@@ -60,30 +61,40 @@ public final class TransformContext: @unchecked Sendable {
 
 /// A remark or warning from a transform or the pipeline.
 public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
+  /// How much a diagnostic matters: a remark informs, a warning asks for attention.
   public enum Severity: String, Sendable, Hashable {
     case remark, warning
   }
+  /// How much it matters.
   public var severity: Severity
+  /// The transform that reported it.
   public var transform: String
+  /// The node it is about, if any.
   public var node: String?
+  /// What happened, lowercase, without a trailing period.
   public var message: String
 
+  /// `warning: <transform>: node '<n>': <message>`, as the CLI prints it.
   public var description: String {
-    let where_ = node.map { "node '\($0)': " } ?? ""
-    return "\(severity.rawValue): \(transform): \(where_)\(message)"
+    let location = node.map { "node '\($0)': " } ?? ""
+    return "\(severity.rawValue): \(transform): \(location)\(message)"
   }
 }
 
 /// A transform could not rewrite the graph.
 public struct TransformError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The node the failure is about, if any.
   public var node: String?
+  /// What went wrong, lowercase.
   public var message: String
 
+  /// A failure with a message, optionally about one node.
   public init(_ message: String, node: String? = nil) {
     self.message = message
     self.node = node
   }
 
+  /// The message, prefixed by the node when there is one.
   public var description: String {
     (node.map { "node '\($0)': " } ?? "") + message
   }

@@ -15,11 +15,15 @@ public import GraphIR
 public struct TransformPipeline: Sendable {
   /// One checked step.
   public struct Step: Sendable {
+    /// The parsed call, with its arguments and source position.
     public var call: TransformCall
+    /// The transform, built and with its arguments checked.
     public var transform: any GraphTransform
+    /// Whether a failure of this step keeps the previous graph instead of stopping the run.
     public var ignoreErrors: Bool
   }
 
+  /// The steps, in the order they run.
   public let steps: [Step]
   /// Warnings found while checking (unknown parameters, which TensorFlow ignores too).
   public let warnings: [String]
@@ -72,7 +76,8 @@ public struct TransformPipeline: Sendable {
       }
       for parameter in declared where !parameter.repeated && call.arguments.count(parameter.name) > 1 {
         throw fail(
-          "\(call.name): parameter '\(parameter.name)' given \(call.arguments.count(parameter.name)) times; pass it once")
+          "\(call.name): parameter '\(parameter.name)' given \(call.arguments.count(parameter.name)) times; pass it once"
+        )
       }
       switch Self.make(type, call.arguments) {
       case .success(let transform):
@@ -98,15 +103,21 @@ public struct TransformPipeline: Sendable {
 
   /// What one step did.
   public struct StepReport: Sendable {
+    /// The transform's name.
     public var name: String
+    /// Wall time of the step, validation included.
     public var seconds: Double
+    /// Node count of the step's input.
     public var nodesBefore: Int
+    /// Node count of the step's output.
     public var nodesAfter: Int
     /// Encoded sizes before and after, when a measure was supplied.
     public var bytesBefore: Int?
+    /// Encoded size after the step, when a measure was supplied.
     public var bytesAfter: Int?
     /// The error that `ignore_errors=true` swallowed; the graph was left unchanged.
     public var ignoredError: String?
+    /// Remarks and warnings the transform reported.
     public var diagnostics: [Diagnostic]
   }
 
@@ -146,7 +157,8 @@ public struct TransformPipeline: Sendable {
         try next.validate()
       } catch {
         let inherited = (try? current.validate()) == nil
-        let message = inherited
+        let message =
+          inherited
           ? "the graph is invalid (already before this step): \(error)"
           : "produced an invalid graph: \(error)"
         throw PipelineError(step: index, transform: name, message: message)
@@ -173,8 +185,11 @@ public struct TransformPipeline: Sendable {
 public struct PipelineError: Error, Sendable, Hashable, CustomStringConvertible {
   /// The 0-based index of the step.
   public var step: Int
+  /// The failing transform's name.
   public var transform: String
+  /// What went wrong.
   public var message: String
+  /// `<transform> (step <n>): <message>`.
   public var description: String { "\(transform) (step \(step + 1)): \(message)" }
 }
 

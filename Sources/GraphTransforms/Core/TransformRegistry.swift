@@ -6,8 +6,11 @@
 /// `Tests/GraphTransformsTests/Transforms/<Name>Tests.swift`. `TransformRegistryTests`
 /// checks order, uniqueness, name format, and that every file in Transforms/ is listed.
 public enum TransformRegistry {
+  /// Every registered transform type, sorted by name.
   public static let all: [any GraphTransform.Type] = [
     ObfuscateNames.self,
+    PruneWeights.self,
+    QuantizeWeights.self,
     RemoveAttribute.self,
     RemoveControlDependencies.self,
     RemoveDevice.self,
@@ -15,6 +18,7 @@ public enum TransformRegistry {
     RenameAttribute.self,
     RenameNode.self,
     RenameOp.self,
+    RoundWeights.self,
     SetDevice.self,
     SortByExecutionOrder.self,
     StripUnusedNodes.self,

@@ -10,7 +10,9 @@ public struct ParameterSpec: Sendable, Hashable {
     case string, int, float, bool, type, shape
   }
 
+  /// The key, as written in the transform string.
   public var name: String
+  /// The kind of value, for help text.
   public var kind: Kind
   /// Whether the parameter may be given several times.
   public var repeated: Bool
@@ -19,6 +21,7 @@ public struct ParameterSpec: Sendable, Hashable {
   /// One line for help.
   public var help: String
 
+  /// Declares a parameter.
   public init(
     _ name: String, _ kind: Kind, repeated: Bool = false, default defaultValue: String? = nil,
     help: String
@@ -41,16 +44,21 @@ public struct ParameterSpec: Sendable, Hashable {
 
 /// A transform's arguments could not be used.
 public struct TransformArgumentError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The transform whose arguments were wrong.
   public var transform: String
+  /// The parameter at fault, if one is.
   public var parameter: String?
+  /// What is wrong, with a corrected example where one helps.
   public var message: String
 
+  /// An argument error for `transform`.
   public init(transform: String, parameter: String? = nil, _ message: String) {
     self.transform = transform
     self.parameter = parameter
     self.message = message
   }
 
+  /// `<transform>: <message>`.
   public var description: String { "\(transform): \(message)" }
 }
 
@@ -62,16 +70,19 @@ public struct TransformArguments: Sendable, Hashable {
   /// `key=value` pairs in the order given; repeated keys kept.
   public var pairs: [(key: String, value: String)]
 
+  /// Arguments for `transform`, in the order given.
   public init(transform: String, pairs: [(key: String, value: String)] = []) {
     self.transform = transform
     self.pairs = pairs
   }
 
+  /// Equal when the transform and the ordered pairs are equal.
   public static func == (lhs: TransformArguments, rhs: TransformArguments) -> Bool {
     lhs.transform == rhs.transform && lhs.pairs.map(\.key) == rhs.pairs.map(\.key)
       && lhs.pairs.map(\.value) == rhs.pairs.map(\.value)
   }
 
+  /// Hashes the transform and the ordered pairs.
   public func hash(into hasher: inout Hasher) {
     hasher.combine(transform)
     for pair in pairs {
@@ -143,7 +154,9 @@ public struct TransformArguments: Sendable, Hashable {
   public func parseShape(_ text: String, for name: String) throws(TransformArgumentError) -> TensorShape {
     guard let shape = TensorShape(parsing: text) else {
       throw error(
-        name, "parameter '\(name)': cannot read '\(text)' as a shape; write comma-separated sizes, e.g. \(name)=\"1,224,224,3\"")
+        name,
+        "parameter '\(name)': cannot read '\(text)' as a shape; write comma-separated sizes, e.g. \(name)=\"1,224,224,3\""
+      )
     }
     return shape
   }

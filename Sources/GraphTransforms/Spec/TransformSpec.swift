@@ -2,21 +2,26 @@
 
 /// One `name(key=value, …)` entry of a transform string.
 public struct TransformCall: Sendable, Hashable, CustomStringConvertible {
+  /// The transform's name as written.
   public var name: String
+  /// The `key=value` arguments.
   public var arguments: TransformArguments
   /// Where the name starts in the source text (a UTF-8 offset), for error messages.
   public var sourceOffset: Int
 
+  /// A call; `sourceOffset` locates it in the parsed text.
   public init(name: String, pairs: [(key: String, value: String)] = [], sourceOffset: Int = 0) {
     self.name = name
     self.arguments = TransformArguments(transform: name, pairs: pairs)
     self.sourceOffset = sourceOffset
   }
 
+  /// Equal when name and arguments are; the source position is ignored.
   public static func == (lhs: TransformCall, rhs: TransformCall) -> Bool {
     lhs.name == rhs.name && lhs.arguments == rhs.arguments
   }
 
+  /// Hashes name and arguments.
   public func hash(into hasher: inout Hasher) {
     hasher.combine(name)
     hasher.combine(arguments)
@@ -35,6 +40,7 @@ public struct TransformCall: Sendable, Hashable, CustomStringConvertible {
 
 /// A transform string or spec file could not be parsed, or names something unknown.
 public struct TransformSpecError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// What is wrong, with a corrected example where one helps.
   public var message: String
   /// The whole text that was parsed.
   public var source: String
@@ -43,6 +49,7 @@ public struct TransformSpecError: Error, Sendable, Hashable, CustomStringConvert
   /// Where the text came from: `--transforms` or a spec file's path.
   public var origin: String
 
+  /// An error at `offset` in `source`.
   public init(_ message: String, source: String, offset: Int, origin: String) {
     self.message = message
     self.source = source
@@ -203,7 +210,8 @@ public enum TransformSpecParser {
           if current == nil {
             throw fail("'\(transform)(' is never closed; add ')' after its last parameter", at: start)
           }
-          throw fail("expected a parameter name, found \(rest()); write parameters as name=value, e.g. \(transform)(key=value)")
+          throw fail(
+            "expected a parameter name, found \(rest()); write parameters as name=value, e.g. \(transform)(key=value)")
         }
         try skipSpace()
         guard current == UInt8(ascii: "=") else {
@@ -238,7 +246,9 @@ public enum TransformSpecParser {
       let start = position
       while let byte = current, TransformSpecParser.isBareValueByte(byte) { position += 1 }
       guard position > start else {
-        throw fail("expected a value for '\(key)', found \(rest()); quote values that hold other characters, e.g. \(key)=\"1,224,224,3\"")
+        throw fail(
+          "expected a value for '\(key)', found \(rest()); quote values that hold other characters, e.g. \(key)=\"1,224,224,3\""
+        )
       }
       let value = String(decoding: bytes[start..<position], as: UTF8.self)
       // A bare value runs until a character it cannot hold; if that is not a separator,

@@ -10,6 +10,7 @@ public enum ExecutionOrderError: Error, Sendable, Hashable, CustomStringConverti
   /// names of the first few of them, in graph order.
   case cycle(count: Int, stuck: [String])
 
+  /// One line naming the problem and the nodes involved.
   public var description: String {
     switch self {
     case .unknownInput(let node, let input):

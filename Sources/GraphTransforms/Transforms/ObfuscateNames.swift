@@ -20,13 +20,18 @@ public import GraphIR
 /// asked for). Here the port and `^` are removed first, so those spellings protect `prob`.
 /// The old spelling `obsfucate_names` is not registered.
 public struct ObfuscateNames: GraphTransform {
+  /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "obfuscate_names"
+  /// One line for `--help`.
   public static let summary =
     "Replace node names with short meaningless ones, keeping the --inputs and --outputs names."
+  /// Everything accepted between the parentheses.
   public static let parameters: [ParameterSpec] = []
 
+  /// Reads and checks the arguments.
   public init(arguments: TransformArguments) throws(TransformArgumentError) {}
 
+  /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
     let protected = Set(context.inputNodeNames + context.outputNodeNames)
     var newNames: [String: String] = [:]

@@ -10,16 +10,21 @@ public import GraphIR
 ///
 /// TF parity: same semantics and parameters.
 public struct RemoveAttribute: GraphTransform {
+  /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "remove_attribute"
+  /// One line for `--help`.
   public static let summary = "Remove an attribute from all nodes, or from the nodes of one op."
+  /// Everything accepted between the parentheses.
   public static let parameters: [ParameterSpec] = [
     ParameterSpec("attribute_name", .string, help: "the attribute to remove (required)"),
-    ParameterSpec("op_name", .string, default: "*", help: "only nodes with this op (default: every op; write \"*\" quoted)"),
+    ParameterSpec(
+      "op_name", .string, default: "*", help: "only nodes with this op (default: every op; write \"*\" quoted)"),
   ]
 
   let attribute: String
   let op: String
 
+  /// Reads and checks the arguments.
   public init(arguments: TransformArguments) throws(TransformArgumentError) {
     guard arguments.count("attribute_name") == 1, let attribute = try arguments.string("attribute_name") else {
       throw TransformArgumentError(
@@ -30,11 +35,13 @@ public struct RemoveAttribute: GraphTransform {
     op = try arguments.string("op_name") ?? "*"
   }
 
+  /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
-    graph.with(nodes: graph.nodes.map { node in
-      var node = node
-      if op == "*" || node.op == op { node.attrs.removeValue(forKey: attribute) }
-      return node
-    })
+    graph.with(
+      nodes: graph.nodes.map { node in
+        var node = node
+        if op == "*" || node.op == op { node.attrs.removeValue(forKey: attribute) }
+        return node
+      })
   }
 }

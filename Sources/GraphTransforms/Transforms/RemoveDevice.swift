@@ -11,17 +11,23 @@ public import GraphIR
 ///
 /// TF parity: same semantics. TensorFlow drops `versions`; it is kept here.
 public struct RemoveDevice: GraphTransform {
+  /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "remove_device"
+  /// One line for `--help`.
   public static let summary = "Clear the device of every node, so the runtime places nodes itself."
+  /// Everything accepted between the parentheses.
   public static let parameters: [ParameterSpec] = []
 
+  /// Reads and checks the arguments.
   public init(arguments: TransformArguments) throws(TransformArgumentError) {}
 
+  /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
-    graph.with(nodes: graph.nodes.map { node in
-      var node = node
-      node.device = ""
-      return node
-    })
+    graph.with(
+      nodes: graph.nodes.map { node in
+        var node = node
+        node.device = ""
+        return node
+      })
   }
 }

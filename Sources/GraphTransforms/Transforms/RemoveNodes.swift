@@ -38,8 +38,11 @@ public import GraphIR
 /// - a `Merge` that is its own first input is not removed (TensorFlow failed on it);
 /// - `max_inputs` below 1 is an error; TensorFlow silently removed nothing.
 public struct RemoveNodes: GraphTransform {
+  /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "remove_nodes"
+  /// One line for `--help`.
   public static let summary = "Remove nodes of the given ops, wiring their consumers to their first input."
+  /// Everything accepted between the parentheses.
   public static let parameters: [ParameterSpec] = [
     ParameterSpec(
       "op", .string, repeated: true,
@@ -52,6 +55,7 @@ public struct RemoveNodes: GraphTransform {
   let ops: [String]
   let maxInputs: Int
 
+  /// Reads and checks the arguments.
   public init(arguments: TransformArguments) throws(TransformArgumentError) {
     ops = arguments.all("op")
     guard !ops.isEmpty else {
@@ -69,6 +73,7 @@ public struct RemoveNodes: GraphTransform {
     self.maxInputs = Int(maxInputs)
   }
 
+  /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
     let protected = Set(context.inputNodeNames + context.outputNodeNames)
     var current = graph

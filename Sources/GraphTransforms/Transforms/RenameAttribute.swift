@@ -10,18 +10,23 @@ public import GraphIR
 /// attribute is dropped, as in TensorFlow. A repeated `op_name` is an error here;
 /// TensorFlow silently used the first.
 public struct RenameAttribute: GraphTransform {
+  /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "rename_attribute"
+  /// One line for `--help`.
   public static let summary = "Rename an attribute on all nodes, or on the nodes of one op."
+  /// Everything accepted between the parentheses.
   public static let parameters: [ParameterSpec] = [
     ParameterSpec("old_attribute_name", .string, help: "the attribute to rename (required)"),
     ParameterSpec("new_attribute_name", .string, help: "its new name (required)"),
-    ParameterSpec("op_name", .string, default: "*", help: "only nodes with this op (default: every op; write \"*\" quoted)"),
+    ParameterSpec(
+      "op_name", .string, default: "*", help: "only nodes with this op (default: every op; write \"*\" quoted)"),
   ]
 
   let oldName: String
   let newName: String
   let op: String
 
+  /// Reads and checks the arguments.
   public init(arguments: TransformArguments) throws(TransformArgumentError) {
     guard arguments.count("old_attribute_name") == 1, arguments.count("new_attribute_name") == 1,
       let oldName = try arguments.string("old_attribute_name"),
@@ -37,14 +42,16 @@ public struct RenameAttribute: GraphTransform {
     op = try arguments.string("op_name") ?? "*"
   }
 
+  /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
-    graph.with(nodes: graph.nodes.map { node in
-      var node = node
-      guard op == "*" || node.op == op, let value = node.attrs.removeValue(forKey: oldName) else {
+    graph.with(
+      nodes: graph.nodes.map { node in
+        var node = node
+        guard op == "*" || node.op == op, let value = node.attrs.removeValue(forKey: oldName) else {
+          return node
+        }
+        if node.attrs[newName] == nil { node.attrs[newName] = value }
         return node
-      }
-      if node.attrs[newName] == nil { node.attrs[newName] = value }
-      return node
-    })
+      })
   }
 }

@@ -13,8 +13,11 @@ public import GraphIR
 /// TF parity: renaming onto a name that is already taken is an error, as in TensorFlow
 /// (including old == new).
 public struct RenameNode: GraphTransform {
+  /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "rename_node"
+  /// One line for `--help`.
   public static let summary = "Rename one node and every input that refers to it."
+  /// Everything accepted between the parentheses.
   public static let parameters: [ParameterSpec] = [
     ParameterSpec("old_node_name", .string, help: "the node to rename (required)"),
     ParameterSpec("new_node_name", .string, help: "its new name (required)"),
@@ -23,6 +26,7 @@ public struct RenameNode: GraphTransform {
   let oldName: String
   let newName: String
 
+  /// Reads and checks the arguments.
   public init(arguments: TransformArguments) throws(TransformArgumentError) {
     guard arguments.count("old_node_name") == 1, arguments.count("new_node_name") == 1,
       let oldName = try arguments.string("old_node_name"),
@@ -37,17 +41,19 @@ public struct RenameNode: GraphTransform {
     self.newName = newName
   }
 
+  /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
     if graph.nodes.contains(where: { $0.name == newName }) {
       throw TransformError("a node is already named '\(newName)'", node: newName)
     }
-    return graph.with(nodes: graph.nodes.map { node in
-      var node = node
-      if node.name == oldName { node.name = newName }
-      for index in node.inputs.indices where node.inputs[index].node == oldName {
-        node.inputs[index].node = newName
-      }
-      return node
-    })
+    return graph.with(
+      nodes: graph.nodes.map { node in
+        var node = node
+        if node.name == oldName { node.name = newName }
+        for index in node.inputs.indices where node.inputs[index].node == oldName {
+          node.inputs[index].node = newName
+        }
+        return node
+      })
   }
 }

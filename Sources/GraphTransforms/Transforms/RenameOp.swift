@@ -10,8 +10,11 @@ public import GraphIR
 ///
 /// TF parity: same semantics.
 public struct RenameOp: GraphTransform {
+  /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "rename_op"
+  /// One line for `--help`.
   public static let summary = "Change the op of every node with a given op."
+  /// Everything accepted between the parentheses.
   public static let parameters: [ParameterSpec] = [
     ParameterSpec("old_op_name", .string, help: "the op to replace (required)"),
     ParameterSpec("new_op_name", .string, help: "the op to use instead (required)"),
@@ -20,6 +23,7 @@ public struct RenameOp: GraphTransform {
   let oldOp: String
   let newOp: String
 
+  /// Reads and checks the arguments.
   public init(arguments: TransformArguments) throws(TransformArgumentError) {
     guard arguments.count("old_op_name") == 1, arguments.count("new_op_name") == 1,
       let oldOp = try arguments.string("old_op_name"), let newOp = try arguments.string("new_op_name")
@@ -33,11 +37,13 @@ public struct RenameOp: GraphTransform {
     self.newOp = newOp
   }
 
+  /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
-    graph.with(nodes: graph.nodes.map { node in
-      var node = node
-      if node.op == oldOp { node.op = newOp }
-      return node
-    })
+    graph.with(
+      nodes: graph.nodes.map { node in
+        var node = node
+        if node.op == oldOp { node.op = newOp }
+        return node
+      })
   }
 }

@@ -10,8 +10,11 @@ public import GraphIR
 ///
 /// TF parity: same semantics.
 public struct SetDevice: GraphTransform {
+  /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "set_device"
+  /// One line for `--help`.
   public static let summary = "Set the device of every node (or only of nodes with none)."
+  /// Everything accepted between the parentheses.
   public static let parameters: [ParameterSpec] = [
     ParameterSpec("device", .string, default: "", help: "device to set, e.g. /device:CPU:0"),
     ParameterSpec("if_default", .bool, default: "false", help: "only set nodes that have no device"),
@@ -20,16 +23,19 @@ public struct SetDevice: GraphTransform {
   let device: String
   let ifDefault: Bool
 
+  /// Reads and checks the arguments.
   public init(arguments: TransformArguments) throws(TransformArgumentError) {
     device = try arguments.string("device") ?? ""
     ifDefault = try arguments.bool("if_default") ?? false
   }
 
+  /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
-    graph.with(nodes: graph.nodes.map { node in
-      var node = node
-      if !ifDefault || node.device.isEmpty { node.device = device }
-      return node
-    })
+    graph.with(
+      nodes: graph.nodes.map { node in
+        var node = node
+        if !ifDefault || node.device.isEmpty { node.device = device }
+        return node
+      })
   }
 }

@@ -20,12 +20,17 @@ public import GraphIR
 /// TF parity: same order and the same two errors, reworded. TensorFlow also drops
 /// `versions`; the pipeline keeps it.
 public struct SortByExecutionOrder: GraphTransform {
+  /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "sort_by_execution_order"
+  /// One line for `--help`.
   public static let summary = "Sort the nodes so that each comes after its inputs (TensorFlow's execution order)."
+  /// Everything accepted between the parentheses.
   public static let parameters: [ParameterSpec] = []
 
+  /// Reads and checks the arguments.
   public init(arguments: TransformArguments) throws(TransformArgumentError) {}
 
+  /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
     try graph.sortedByExecutionOrder()
   }

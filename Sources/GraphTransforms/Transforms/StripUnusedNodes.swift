@@ -25,9 +25,12 @@ public import GraphIR
 /// - a kept `Placeholder` input loses inputs (in practice `^control` inputs) from nodes
 ///   that were stripped, with a warning; TensorFlow kept them and then failed validation.
 public struct StripUnusedNodes: GraphTransform {
+  /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "strip_unused_nodes"
+  /// One line for `--help`.
   public static let summary =
     "Remove nodes the --outputs do not need; turn the --inputs nodes into Placeholders."
+  /// Everything accepted between the parentheses.
   public static let parameters: [ParameterSpec] = [
     ParameterSpec(
       "type", .type, default: "float",
@@ -54,6 +57,7 @@ public struct StripUnusedNodes: GraphTransform {
   /// Per-name overrides; for a name given several times the last one won when this was built.
   let overrides: [String: PlaceholderSpec]
 
+  /// Reads and checks the arguments.
   public init(arguments: TransformArguments) throws(TransformArgumentError) {
     var defaults = PlaceholderSpec(dtype: .float, shape: .scalar)
     if let text = try arguments.string("type") {
@@ -98,6 +102,7 @@ public struct StripUnusedNodes: GraphTransform {
     return shape
   }
 
+  /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
     let inputNames = Set(context.inputNodeNames)
     if context.outputs.isEmpty {

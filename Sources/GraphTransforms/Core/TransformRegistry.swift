@@ -9,8 +9,6 @@ public enum TransformRegistry {
   /// Every registered transform type, sorted by name.
   public static let all: [any GraphTransform.Type] = [
     ObfuscateNames.self,
-    PruneWeights.self,
-    QuantizeWeights.self,
     RemoveAttribute.self,
     RemoveControlDependencies.self,
     RemoveDevice.self,
@@ -18,7 +16,6 @@ public enum TransformRegistry {
     RenameAttribute.self,
     RenameNode.self,
     RenameOp.self,
-    RoundWeights.self,
     SetDevice.self,
     SortByExecutionOrder.self,
     StripUnusedNodes.self,

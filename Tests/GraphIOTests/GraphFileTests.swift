@@ -66,7 +66,7 @@ func temporaryDirectory() throws -> URL {
   let directory = try temporaryDirectory()
   defer { try? FileManager.default.removeItem(at: directory) }
   let path = directory.appendingPathComponent("empty.pb").path
-  FileManager.default.createFile(atPath: path, contents: Data())
+  #expect(FileManager.default.createFile(atPath: path, contents: Data()))
   let error = try #require(throws: GraphDecodingError.self) { try GraphFile.read(path: path) }
   #expect(error.description.contains("empty"))
 }

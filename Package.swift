@@ -49,7 +49,8 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "GraphTransformsTests",
-      dependencies: ["GraphIR", "GraphTransforms", "GraphTestSupport"]),
+      dependencies: ["GraphIR", "GraphTransforms", "GraphTestSupport"],
+      resources: [.copy("Fixtures")]),
     .testTarget(
       name: "GraphCommandsTests",
       dependencies: ["GraphCommands", "GraphIO", "GraphTestSupport"],

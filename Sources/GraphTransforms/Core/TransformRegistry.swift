@@ -9,6 +9,8 @@ public enum TransformRegistry {
   /// Every registered transform type, sorted by name.
   public static let all: [any GraphTransform.Type] = [
     ObfuscateNames.self,
+    PruneWeights.self,
+    QuantizeWeights.self,
     RemoveAttribute.self,
     RemoveControlDependencies.self,
     RemoveDevice.self,
@@ -16,6 +18,7 @@ public enum TransformRegistry {
     RenameAttribute.self,
     RenameNode.self,
     RenameOp.self,
+    RoundWeights.self,
     SetDevice.self,
     SortByExecutionOrder.self,
     StripUnusedNodes.self,

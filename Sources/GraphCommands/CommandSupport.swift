@@ -27,19 +27,10 @@ struct CommandError: Error, CustomStringConvertible {
 func exitStatus(for error: any Error, command: any ParsableCommand.Type) -> Int32 {
   let program = command.configuration.commandName ?? "transform_graph"
   switch error {
-  case let error as TransformSpecError:
-    printError("\(program): error: \(error)")
-    return 1
   case let error as GraphDecodingError:
     printError("\(program): error: cannot read graph \(error)")
     return 1
-  case let error as GraphWriteError:
-    printError("\(program): error: \(error)")
-    return 1
-  case let error as PipelineError:
-    printError("\(program): error: \(error)")
-    return 1
-  case let error as CommandError:
+  case is TransformSpecError, is GraphWriteError, is PipelineError, is CommandError:
     printError("\(program): error: \(error)")
     return 1
   default:
@@ -50,6 +41,27 @@ func exitStatus(for error: any Error, command: any ParsableCommand.Type) -> Int3
     }
     printError(command.fullMessage(for: error))
     return code == .validationFailure ? 64 : code.rawValue
+  }
+}
+
+/// A command with TensorFlow-style flags, run from a `main.swift` as
+/// `exit(Command.main(arguments:))`.
+public protocol TensorFlowStyleCommand: ParsableCommand {
+  /// Boolean flags that may stand bare, as TensorFlow allows (`--output_as_text`).
+  static var booleanFlags: Set<String> { get }
+}
+
+extension TensorFlowStyleCommand {
+  /// Parses `arguments` (without the program name), runs the command, and returns the exit
+  /// status: 0 on success, 1 for a failed run, 64 for a usage mistake.
+  public static func main(arguments: [String]) -> Int32 {
+    do {
+      var command = try parseAsRoot(LegacyArguments.normalized(arguments, booleanFlags: booleanFlags))
+      try command.run()
+      return 0
+    } catch {
+      return exitStatus(for: error, command: self)
+    }
   }
 }
 

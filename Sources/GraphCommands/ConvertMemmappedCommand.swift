@@ -6,7 +6,7 @@ import GraphIR
 
 /// `convert_graphdef_memmapped_format`: TensorFlow's converter from a frozen GraphDef to a
 /// memory-mapped package, flag for flag.
-public struct ConvertMemmappedCommand: ParsableCommand {
+public struct ConvertMemmappedCommand: TensorFlowStyleCommand {
   /// The command's name, help text and version, as `--help` and `--version` show them.
   public static let configuration = CommandConfiguration(
     commandName: "convert_graphdef_memmapped_format",
@@ -46,16 +46,8 @@ public struct ConvertMemmappedCommand: ParsableCommand {
   /// in the flags given.
   public init() {}
 
-  /// Runs the command on `arguments` (without the program name); returns the exit status.
-  public static func main(arguments: [String]) -> Int32 {
-    do {
-      var command = try parseAsRoot(arguments)
-      try command.run()
-      return 0
-    } catch {
-      return exitStatus(for: error, command: self)
-    }
-  }
+  /// Flags that TensorFlow lets stand bare; this converter has none.
+  public static let booleanFlags: Set<String> = []
 
   /// Reads `--in_graph`, converts its large constants and writes the package to
   /// `--out_graph`.

@@ -7,7 +7,7 @@ import GraphTransforms
 
 /// `summarize_graph`: TensorFlow's report on a graph's inputs, outputs, parameters and
 /// ops, plus the raw and gzip-compressed size.
-public struct SummarizeGraphCommand: ParsableCommand {
+public struct SummarizeGraphCommand: TensorFlowStyleCommand {
   /// The command's name, help text and version, as `--help` and `--version` show them.
   public static let configuration = CommandConfiguration(
     commandName: "summarize_graph",
@@ -33,18 +33,8 @@ public struct SummarizeGraphCommand: ParsableCommand {
   /// in the flags given.
   public init() {}
 
-  static let booleanFlags: Set<String> = ["print_structure"]
-
-  /// Runs the command on `arguments` (without the program name); returns the exit status.
-  public static func main(arguments: [String]) -> Int32 {
-    do {
-      var command = try parseAsRoot(LegacyArguments.normalized(arguments, booleanFlags: booleanFlags))
-      try command.run()
-      return 0
-    } catch {
-      return exitStatus(for: error, command: self)
-    }
-  }
+  /// Flags that TensorFlow lets stand bare.
+  public static let booleanFlags: Set<String> = ["print_structure"]
 
   /// Reads `--in_graph` and prints the summary (and, with `--print_structure`, every node)
   /// to standard output, followed by the file's size.

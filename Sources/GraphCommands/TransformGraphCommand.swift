@@ -6,7 +6,7 @@ import GraphIR
 import GraphTransforms
 
 /// `transform_graph`: TensorFlow's command, flag for flag.
-public struct TransformGraphCommand: ParsableCommand {
+public struct TransformGraphCommand: TensorFlowStyleCommand {
   /// The command's name, help text and version, as `--help` and `--version` show them; the
   /// help lists every registered transform with its parameters.
   public static let configuration = CommandConfiguration(
@@ -81,18 +81,7 @@ public struct TransformGraphCommand: ParsableCommand {
   public init() {}
 
   /// Flags that TensorFlow lets stand bare.
-  static let booleanFlags: Set<String> = ["output_as_text", "output_as_memmapped", "gzip_size"]
-
-  /// Runs the command on `arguments` (without the program name); returns the exit status.
-  public static func main(arguments: [String]) -> Int32 {
-    do {
-      var command = try parseAsRoot(LegacyArguments.normalized(arguments, booleanFlags: booleanFlags))
-      try command.run()
-      return 0
-    } catch {
-      return exitStatus(for: error, command: self)
-    }
-  }
+  public static let booleanFlags: Set<String> = ["output_as_text", "output_as_memmapped", "gzip_size"]
 
   /// Reads `--in_graph`, runs the pipeline from `--transforms` or `--transforms_file`, and
   /// writes the result atomically to `--out_graph`. Progress, per-step timings and

@@ -3,11 +3,12 @@ SWIFT ?= swift
 BIN := .build/release
 EXAMPLE_OUT := out/tf1_classic_optimized.pb
 
-.PHONY: help deps build test example conformance benchmark clean
+.PHONY: help deps build test fuzz example conformance benchmark clean
 
 help:
 	@echo "make example      build, then run transform_graph on the bundled example graph"
-	@echo "make test         run all unit and CLI tests"
+	@echo "make test         run all unit and CLI tests, then a short fuzz smoke run"
+	@echo "make fuzz         fuzz every target for at least 1M executions (FUZZING.md)"
 	@echo "make conformance  compare against TensorFlow's own engine (installs tensorflow-cpu into ~/.venvs/tf)"
 	@echo "make benchmark    time transform_graph on ResNet-50 beside cp and TensorFlow (BENCHMARKS.md)"
 
@@ -21,6 +22,10 @@ build: deps
 
 test: deps
 	$(SWIFT) test
+	SWIFT=$(SWIFT) Scripts/fuzz.sh smoke
+
+fuzz: deps
+	SWIFT=$(SWIFT) Scripts/fuzz.sh campaign $(or $(FUZZ_RUNS),1000000)
 
 example: build
 	@mkdir -p out
@@ -35,4 +40,4 @@ benchmark: build
 	Scripts/benchmark.sh
 
 clean:
-	rm -rf .build out
+	rm -rf .build .build-fuzz out

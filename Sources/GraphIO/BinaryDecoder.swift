@@ -107,6 +107,7 @@ enum BinaryDecoder {
       {
         tensor.content = SharedBytes(
           borrowing: borrow.base + payload.lowerBound, count: payload.count, owner: borrow.owner)
+        try check(tensor, path: attrPath + ".tensor")
         value = .tensor(tensor)
       }
       attrs.append((key, value))
@@ -134,7 +135,7 @@ enum BinaryDecoder {
     case TENSORFLOW__ATTR_VALUE__VALUE_B: return .b(value.b != 0)
     case TENSORFLOW__ATTR_VALUE__VALUE_TYPE: return .type(dataType(value.type))
     case TENSORFLOW__ATTR_VALUE__VALUE_SHAPE:
-      return .shape(try convertShape(value.shape, path: path + ".shape") ?? .scalar)
+      return .shape(try checkedPartialShape(value.shape, path: path + ".shape"))
     case TENSORFLOW__ATTR_VALUE__VALUE_TENSOR:
       return .tensor(try convertTensor(value.tensor, path: path + ".tensor"))
     case TENSORFLOW__ATTR_VALUE__VALUE_LIST:
@@ -158,7 +159,7 @@ enum BinaryDecoder {
     result.b = (0..<list.n_b).map { list.b[$0] != 0 }
     result.type = (0..<list.n_type).map { dataType(list.type[$0]) }
     for i in 0..<list.n_shape {
-      result.shape.append(try convertShape(list.shape[i], path: "\(path).shape[\(i)]") ?? .scalar)
+      result.shape.append(try checkedPartialShape(list.shape[i], path: "\(path).shape[\(i)]"))
     }
     for i in 0..<list.n_tensor {
       result.tensor.append(try convertTensor(list.tensor[i], path: "\(path).tensor[\(i)]"))
@@ -223,7 +224,35 @@ enum BinaryDecoder {
     tensor.uint32Val = array(t.uint32_val, t.n_uint32_val)
     tensor.uint64Val = array(t.uint64_val, t.n_uint64_val)
     tensor.float8Val = adopt(&message.pointee.float8_val)
+    try check(tensor, path: path)
     return tensor
+  }
+
+  /// Rejects a tensor whose shape, dtype and stored values disagree (`Tensor.validate`).
+  static func check(_ tensor: Tensor, path: String) throws(GraphDecodingError) {
+    do {
+      try tensor.validate()
+    } catch {
+      throw GraphDecodingError(reason: error.description, fieldPath: path)
+    }
+  }
+
+  /// A shape attribute: partial shapes are allowed, so a size may be -1 (unknown) but no
+  /// smaller, as in TensorFlow's `PartialTensorShape::IsValid`.
+  static func checkedPartialShape(
+    _ message: UnsafeMutablePointer<Tensorflow__TensorShapeProto>?, path: String
+  ) throws(GraphDecodingError) -> TensorShape {
+    let shape = try convertShape(message, path: path) ?? .scalar
+    if let (index, dim) = shape.dims.enumerated().first(where: { $0.element.size < -1 }) {
+      throw GraphDecodingError(
+        reason: "shape has dimension \(index) of size \(dim.size); sizes must be 0 or more, or -1 for unknown",
+        fieldPath: path)
+    }
+    if shape.unknownRank && !shape.dims.isEmpty {
+      throw GraphDecodingError(
+        reason: "shape has unknown rank but lists \(shape.dims.count) dimensions", fieldPath: path)
+    }
+    return shape
   }
 
   // MARK: - Leaves

@@ -140,12 +140,100 @@ public struct Tensor: Sendable, Hashable {
     return Int(count)
   }
 
+  /// The most elements a typed value list is expanded to (TensorFlow's fill rule): 2^28,
+  /// a gigabyte of floats. A tensor stored as `tensor_content` is bounded by the file's
+  /// own size instead; a short value list is not, so a few bytes could otherwise ask for
+  /// terabytes.
+  public static let maximumExpandedElements = 1 << 28
+
+  /// Checks what the file declares against itself, as TensorFlow's `Tensor::FromProto`
+  /// does before any kernel reads a tensor: the shape is fully defined, its element count
+  /// does not overflow, a dtype that has data is known, `tensor_content` has exactly
+  /// count × element-size bytes, and the values sit in the list the dtype reads. Decoders call it on every tensor, so transforms
+  /// never see a tensor whose parts disagree.
+  public func validate() throws(TensorError) {
+    let shape = self.shape
+    if shape.unknownRank { throw .badShape(shape) }
+    for (index, dim) in shape.dims.enumerated() where dim.size < 0 {
+      throw .negativeDim(index: index, size: dim.size)
+    }
+    guard let count = shape.elementCount else { throw .elementCountOverflow(shape) }
+    let filledLists = Self.listNames.filter { listCount($0) > 0 }
+    let hasData = !content.isEmpty || !filledLists.isEmpty
+    guard hasData else { return }
+    guard dtype != .invalid, dtype.enumName != nil, !dtype.isReference else { throw .unknownType(dtype) }
+    if !content.isEmpty {
+      guard let size = dtype.byteSize else { return }  // strings and sub-byte types pack differently
+      let (needed, overflow) = count.multipliedReportingOverflow(by: Int64(size))
+      guard !overflow, needed == Int64(content.count) else {
+        throw .contentSize(expected: overflow ? Int.max : Int(needed), found: content.count)
+      }
+      return
+    }
+    guard let own = Self.listName(for: dtype) else { return }
+    if let stray = filledLists.first(where: { $0 != own }) {
+      throw .valuesInWrongField(dtype: dtype, field: stray)
+    }
+    // TF parity: a list longer than the shape is not an error; TensorFlow reads its first
+    // `count` values.
+  }
+
+  /// The proto names of the typed value lists.
+  static let listNames = [
+    "half_val", "float_val", "double_val", "int_val", "string_val", "scomplex_val", "int64_val", "bool_val",
+    "dcomplex_val", "resource_handle_val", "variant_val", "uint32_val", "uint64_val", "float8_val",
+  ]
+
+  /// How many entries the typed list `name` holds.
+  func listCount(_ name: String) -> Int {
+    switch name {
+    case "half_val": return halfVal.count
+    case "float_val": return floatVal.count
+    case "double_val": return doubleVal.count
+    case "int_val": return intVal.count
+    case "string_val": return stringVal.count
+    case "scomplex_val": return scomplexVal.count
+    case "int64_val": return int64Val.count
+    case "bool_val": return boolVal.count
+    case "dcomplex_val": return dcomplexVal.count
+    case "resource_handle_val": return resourceHandleVal.count
+    case "variant_val": return variantVal.count
+    case "uint32_val": return uint32Val.count
+    case "uint64_val": return uint64Val.count
+    case "float8_val": return float8Val.count
+    default: return 0
+    }
+  }
+
+  /// The typed list TensorFlow reads for `dtype`, for the types where that is certain.
+  static func listName(for dtype: DataType) -> String? {
+    switch dtype.base {
+    case .float: return "float_val"
+    case .double: return "double_val"
+    case .int32, .uint8, .int16, .int8, .qint8, .quint8, .qint32, .qint16, .quint16, .uint16: return "int_val"
+    case .string: return "string_val"
+    case .complex64: return "scomplex_val"
+    case .int64: return "int64_val"
+    case .bool: return "bool_val"
+    case .half, .bfloat16: return "half_val"
+    case .complex128: return "dcomplex_val"
+    case .resource: return "resource_handle_val"
+    case .variant: return "variant_val"
+    case .uint32: return "uint32_val"
+    case .uint64: return "uint64_val"
+    default: return nil
+    }
+  }
+
   /// TensorFlow's fill rule for typed lists: an empty list means zeros, and a shorter list
   /// repeats its last value.
   static func filled<T>(_ values: [T], count: Int, zero: T) throws(TensorError) -> [T] {
     if values.count == count { return values }
     guard values.count < count else {
       throw .tooManyValues(expected: count, found: values.count)
+    }
+    guard count <= maximumExpandedElements else {
+      throw .tooLargeToExpand(count: count, limit: maximumExpandedElements)
     }
     guard let last = values.last else { return Array(repeating: zero, count: count) }
     return values + Array(repeating: last, count: count - values.count)
@@ -162,6 +250,16 @@ public enum TensorError: Error, Sendable, Hashable, CustomStringConvertible {
   case contentSize(expected: Int, found: Int)
   /// The typed value list holds `found` values, more than the shape's `expected` elements.
   case tooManyValues(expected: Int, found: Int)
+  /// Dimension `index` of the shape is negative, which only a partial shape may be.
+  case negativeDim(index: Int, size: Int64)
+  /// The product of the dimensions does not fit in 64 bits.
+  case elementCountOverflow(TensorShape)
+  /// The dtype is not one this tool knows (or is invalid), yet the tensor holds data.
+  case unknownType(DataType)
+  /// The values sit in `field`, which `dtype` does not read (TensorFlow would read zeros).
+  case valuesInWrongField(dtype: DataType, field: String)
+  /// A short value list would expand to `count` elements, more than `limit`.
+  case tooLargeToExpand(count: Int, limit: Int)
 
   /// A one-line message for the user, with the sizes or types that disagree.
   public var description: String {
@@ -174,6 +272,16 @@ public enum TensorError: Error, Sendable, Hashable, CustomStringConvertible {
       return "tensor_content holds \(found) bytes, but the shape needs \(expected)"
     case .tooManyValues(let expected, let found):
       return "tensor holds \(found) values, but the shape has \(expected) elements"
+    case .negativeDim(let index, let size):
+      return "tensor shape has dimension \(index) of size \(size); tensor sizes must be 0 or more"
+    case .elementCountOverflow(let shape):
+      return "tensor shape \(shape) has more elements than fit in 64 bits"
+    case .unknownType(let dtype):
+      return "tensor has unknown dtype \(dtype.rawValue) ('\(dtype)') but holds data"
+    case .valuesInWrongField(let dtype, let field):
+      return "tensor of dtype '\(dtype)' stores its values in '\(field)', which that dtype does not read"
+    case .tooLargeToExpand(let count, let limit):
+      return "tensor's value list would expand to \(count) elements; this tool expands at most \(limit)"
     }
   }
 }

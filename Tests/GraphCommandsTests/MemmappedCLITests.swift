@@ -92,8 +92,10 @@ private func normalized(_ graph: Graph) -> Graph {
     let result = try runTool("convert_graphdef_memmapped_format", ["--in_graph=\(input)", "--out_graph=\(out)"])
     #expect(result.status == 1)
     let lines = result.stderr.split(separator: "\n")
+    // The decoder rejects the tensor before the converter sees it (issue 8), naming the node.
     #expect(
-      lines.last?.contains("error: node 'bad/weights': cannot parse tensor from proto") == true, "\(result.stderr)")
+      lines.last?.contains("('bad/weights').attr[\"value\"].tensor: tensor_content holds 3 bytes") == true,
+      "\(result.stderr)")
     #expect(!FileManager.default.fileExists(atPath: out))
   }
 

@@ -82,17 +82,17 @@ public struct RemoveNodes: GraphTransform {
       let pattern = OpNamePattern(op)
       // Rewiring never changes a node's input count, so passes for counts that no node of
       // this op has would match nothing and change nothing; skip them, so that a huge
-      // max_inputs costs nothing.
-      let widest = current.nodes.lazy.filter { pattern.matches($0.op) }.map(\.dataInputs.count).max() ?? 0
-      var inputCount = 1
-      while inputCount <= min(maxInputs, widest) {
+      // max_inputs, or one node with 100,000 inputs, costs one pass per count present.
+      let counts = Set(
+        current.nodes.lazy.filter { pattern.matches($0.op) }.map { $0.inputs.count { !$0.isControl } }
+      ).filter { $0 >= 1 && $0 <= maxInputs }.sorted()
+      for inputCount in counts {
         var removedAny = true
         while removedAny {
           (current, removedAny) = removalPass(
             over: current, pattern: pattern, inputCount: inputCount, protected: protected,
             context: context, warned: &warned)
         }
-        inputCount += 1
       }
     }
     return current

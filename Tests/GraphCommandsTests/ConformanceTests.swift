@@ -3,6 +3,7 @@
 import Foundation
 import GraphIO
 import GraphIR
+import GraphTestSupport
 import GraphTransforms
 import Testing
 
@@ -331,8 +332,8 @@ enum GraphComparison {
         problems.append(
           """
             first differing node: #\(index) (differs in \(fields.joined(separator: ", ")))
-              ours:       \(line(mine))
-              TensorFlow: \(line(theirs))
+              ours:       \(mine.dumpLine)
+              TensorFlow: \(theirs.dumpLine)
           """)
         break
       }
@@ -362,43 +363,6 @@ enum GraphComparison {
     if !sameBytes(a.experimentalDebugInfo, b.experimentalDebugInfo) { fields.append("experimental_debug_info") }
     if !sameBytes(a.experimentalType, b.experimentalType) { fields.append("experimental_type") }
     return fields
-  }
-
-  /// `name = Op(in1, in2) @device {attr=value, …}` with attributes sorted by key.
-  static func line(_ node: Node) -> String {
-    var text = "\(node.name) = \(node.op)(\(node.inputs.map { $0.description }.joined(separator: ", ")))"
-    if !node.device.isEmpty { text += " @\(node.device)" }
-    let attrs = node.attrs.entries.sorted { $0.key < $1.key }.map { "\($0.key)=\(describe($0.value))" }
-    if !attrs.isEmpty { text += " {" + attrs.joined(separator: ", ") + "}" }
-    return text
-  }
-
-  static func describe(_ value: AttrValue) -> String {
-    switch value {
-    case .unset: return "<unset>"
-    case .s(let bytes): return "\"" + String(decoding: bytes, as: UTF8.self) + "\""
-    case .i(let i): return String(i)
-    case .f(let f): return String(f)
-    case .b(let b): return String(b)
-    case .type(let t): return t.name
-    case .shape(let s): return s.description
-    case .tensor(let t):
-      let listed = t.floatVal.count + t.intVal.count + t.int64Val.count + t.boolVal.count + t.stringVal.count
-      return "tensor<\(t.dtype.name)\(t.shape), \(t.content.count) content bytes, \(listed) listed>"
-    case .list(let l):
-      var parts: [String] = []
-      parts += l.s.map { "\"" + String(decoding: $0, as: UTF8.self) + "\"" }
-      parts += l.i.map { String($0) }
-      parts += l.f.map { String($0) }
-      parts += l.b.map { String($0) }
-      parts += l.type.map { $0.name }
-      parts += l.shape.map { $0.description }
-      parts += l.tensor.map { "tensor<\($0.dtype.name)\($0.shape)>" }
-      parts += l.function.map { "func(\($0.name))" }
-      return "[" + parts.joined(separator: ", ") + "]"
-    case .function(let f): return "func(\(f.name))"
-    case .placeholder(let p): return "placeholder(\(p))"
-    }
   }
 
   static func describe(_ versions: VersionDef?) -> String {

@@ -85,19 +85,23 @@ extension Graph {
 
   /// A stable, line-per-node text dump for golden comparisons: name, op, inputs, device,
   /// and attributes sorted by key.
-  public var dump: String {
-    nodes.map { node in
-      var line = "\(node.name) = \(node.op)(\(node.inputs.map(\.description).joined(separator: ", ")))"
-      if !node.device.isEmpty { line += " @\(node.device)" }
-      let attrs = node.attrs.entries.sorted { $0.key < $1.key }.map { "\($0.key)=\(describe($0.value))" }
-      if !attrs.isEmpty { line += " {" + attrs.joined(separator: ", ") + "}" }
-      return line
-    }.joined(separator: "\n")
+  public var dump: String { nodes.map(\.dumpLine).joined(separator: "\n") }
+}
+
+extension Node {
+  /// `name = Op(in1, in2) @device {attr=value, …}`, attributes sorted by key.
+  public var dumpLine: String {
+    var line = "\(name) = \(op)(\(inputs.map(\.description).joined(separator: ", ")))"
+    if !device.isEmpty { line += " @\(device)" }
+    let shown = attrs.entries.sorted { $0.key < $1.key }.map { "\($0.key)=\(describe($0.value))" }
+    if !shown.isEmpty { line += " {" + shown.joined(separator: ", ") + "}" }
+    return line
   }
 }
 
-/// An attribute value as `dump` shows it: scalars plainly, tensors as dtype, shape and values.
-func describe(_ value: AttrValue) -> String {
+/// An attribute value as `dumpLine` shows it: scalars plainly, lists item by item, tensors
+/// as dtype and shape with their values when there are at most 16, else the first four.
+public func describe(_ value: AttrValue) -> String {
   switch value {
   case .unset: return "<unset>"
   case .s(let bytes): return "\"" + String(decoding: bytes, as: UTF8.self) + "\""
@@ -106,11 +110,31 @@ func describe(_ value: AttrValue) -> String {
   case .b(let b): return String(b)
   case .type(let t): return t.name
   case .shape(let s): return s.description
-  case .tensor(let t):
-    let values = (try? t.floatValues()).map { "\($0)" } ?? (try? t.int32Values()).map { "\($0)" } ?? "…"
-    return "\(t.dtype)\(t.shape)\(values)"
-  case .list(let l): return "list(\(l))"
+  case .tensor(let t): return describe(t)
+  case .list(let l):
+    var parts: [String] = []
+    parts += l.s.map { "\"" + String(decoding: $0, as: UTF8.self) + "\"" }
+    parts += l.i.map { String($0) }
+    parts += l.f.map { String($0) }
+    parts += l.b.map { String($0) }
+    parts += l.type.map { $0.name }
+    parts += l.shape.map { $0.description }
+    parts += l.tensor.map(describe)
+    parts += l.function.map { "func(\($0.name))" }
+    return "[" + parts.joined(separator: ", ") + "]"
   case .function(let f): return "func(\(f.name))"
   case .placeholder(let p): return "placeholder(\(p))"
   }
+}
+
+/// `float[2,3]{1.0, 2.0, …}`: values in full up to 16, else the first four and the count.
+func describe(_ tensor: Tensor) -> String {
+  let values: [String]? =
+    (try? tensor.floatValues()).map { $0.map { String($0) } }
+    ?? (try? tensor.int32Values()).map { $0.map { String($0) } }
+  guard let values else {
+    return "\(tensor.dtype)\(tensor.shape){\(tensor.content.count) content bytes}"
+  }
+  let shown = values.count <= 16 ? values : Array(values.prefix(4)) + ["… \(values.count) values"]
+  return "\(tensor.dtype)\(tensor.shape){" + shown.joined(separator: ", ") + "}"
 }

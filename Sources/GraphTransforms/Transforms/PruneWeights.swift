@@ -183,21 +183,25 @@ public struct PruneWeights: GraphTransform {
         slot += 1
       }
     }
-    /// Whether every use of `position`, followed through `Identity`, is a weight input;
-    /// `seen` guards against malformed cycles.
+    /// Whether the uses of `position`, followed through `Identity`, include a weight input
+    /// and whether they include anything else. `seen` guards against malformed cycles.
+    ///
+    /// Walks with an explicit work list, not recursion: an `Identity` chain can be as long as
+    /// the graph, and recursing once per link overflowed a test worker thread's stack at
+    /// about 13,000 links in a debug build.
     func onlyFeedsWeights(_ position: Int, seen: inout Set<Int>) -> (weights: Bool, other: Bool) {
       var result = (weights: false, other: false)
-      for use in uses[position] {
-        let consumer = graph.nodes[use.consumer]
-        if consumer.op == "Identity" {
-          guard seen.insert(use.consumer).inserted else { continue }
-          let inner = onlyFeedsWeights(use.consumer, seen: &seen)
-          result.weights = result.weights || inner.weights
-          result.other = result.other || inner.other
-        } else if Self.weightInputs[consumer.op]?.contains(use.slot) == true {
-          result.weights = true
-        } else {
-          result.other = true
+      var pending = [position]
+      while let current = pending.popLast() {
+        for use in uses[current] {
+          let consumer = graph.nodes[use.consumer]
+          if consumer.op == "Identity" {
+            if seen.insert(use.consumer).inserted { pending.append(use.consumer) }
+          } else if Self.weightInputs[consumer.op]?.contains(use.slot) == true {
+            result.weights = true
+          } else {
+            result.other = true
+          }
         }
       }
       return result

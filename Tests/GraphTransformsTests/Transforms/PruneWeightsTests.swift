@@ -164,6 +164,32 @@ struct PruneWeightsTests {
     #expect(error.message == "prune_weights: parameter 'minimum_size' must not be negative, found -1")
   }
 
+  /// A weight reaches its op through an `Identity` chain as long as the graph: the walk
+  /// that follows it must not recurse once per link (it overflowed the stack at 100,000).
+  @Test(arguments: [false, true])
+  func followsIdentityChainsOfAnyLength(alsoFeedsAnAdd: Bool) throws {
+    let length = 100_000
+    var nodes = [
+      Node(name: "x", op: "Placeholder", attrs: ["dtype": .type(.float)]),
+      Node(
+        name: "w", op: "Const",
+        attrs: ["dtype": .type(.float), "value": .tensor(.floats(Self.randomValues(1024, seed: 10), shape: [1024]))]),
+    ]
+    for index in 0..<length {
+      let source = index == 0 ? "w" : "w/read\(index - 1)"
+      nodes.append(Node(name: "w/read\(index)", op: "Identity", inputs: [.data(source)], attrs: ["T": .type(.float)]))
+    }
+    let last = "w/read\(length - 1)"
+    nodes.append(Node(name: "y", op: "MatMul", inputs: [.data("x"), .data(last)], attrs: ["T": .type(.float)]))
+    if alsoFeedsAnAdd {
+      nodes.append(Node(name: "z", op: "Add", inputs: [.data("x"), .data(last)], attrs: ["T": .type(.float)]))
+    }
+    let graph = Graph(nodes: nodes)
+    let pipeline = try TransformPipeline(parsing: "prune_weights")
+    let pruned = try pipeline.run(on: graph, context: TransformContext(inputs: [], outputs: []))
+    #expect(try pruned.floats("w").count { $0 == 0 } == (alsoFeedsAnAdd ? 0 : 512))
+  }
+
   @Test func sparsityZeroChangesNothing() throws {
     let graph = Self.graph(weights: Self.randomValues(4096, seed: 9))
     #expect(try runTransforms("prune_weights(sparsity=0)", on: graph).graph == graph)

@@ -228,6 +228,19 @@ CASES = [
     # control dependencies
     ("remove_control_deps", S, "", "", "remove_control_dependencies"),
     ("remove_control_deps_keras", K, "input", "Identity", "remove_nodes(op=Identity) remove_control_dependencies"),
+    # quantize_weights: the nodes, names, order and quint8 codes with their ranges (lossy, so
+    # the values are compared code for code, not only run)
+    ("quantize_small", S, "input", "probabilities", "quantize_weights(minimum_size=16)"),
+    ("quantize_classic", C, "image", "probabilities", "quantize_weights"),
+    ("quantize_classic_all", C, "image", "probabilities", "quantize_weights(minimum_size=1)"),
+    ("quantize_keras", K, "input", "Identity", "quantize_weights(minimum_size=16)"),
+    ("quantize_deploy", S, "input", "probabilities", DEPLOY + " quantize_weights(minimum_size=16)"),
+    ("quantize_large_minimum", S, "input", "probabilities", "quantize_weights(minimum_size=100000)"),
+    # round_weights: float Consts rounded to num_steps levels
+    ("round_small", S, "input", "probabilities", "round_weights"),
+    ("round_classic", C, "image", "probabilities", "round_weights(num_steps=256)"),
+    ("round_keras", K, "input", "Identity", "round_weights(num_steps=16)"),
+    ("round_deploy", S, "input", "probabilities", DEPLOY + " round_weights(num_steps=4)"),
     # a whole deployment pipeline
     ("full_pipeline", S, "input", "probabilities",
      DEPLOY + " remove_control_dependencies remove_device sort_by_execution_order obfuscate_names"),

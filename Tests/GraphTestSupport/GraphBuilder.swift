@@ -80,6 +80,17 @@ extension Graph {
   /// The node names in order.
   public var nodeNames: [String] { nodes.map(\.name) }
 
+  /// The same graph with every node's attributes sorted by key, so graphs compare
+  /// regardless of the order a file stored them in.
+  public var withAttrsSortedByKey: Graph {
+    var copy = self
+    for index in copy.nodes.indices {
+      copy.nodes[index].attrs = AttrMap(
+        copy.nodes[index].attrs.entries.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
+    return copy
+  }
+
   /// The first node named `name`, or nil.
   public subscript(_ name: String) -> Node? { node(named: name) }
 

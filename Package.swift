@@ -7,13 +7,14 @@ let package = Package(
   name: "graph-transforms",
   products: [
     // Load, transform and save graphs from Swift code, without the command line.
-    .library(name: "GraphTransformTool", targets: ["GraphIR", "GraphIO", "GraphTransforms"]),
+    .library(name: "GraphTransformTool", targets: ["GraphIR", "GraphIO", "GraphEval", "GraphTransforms"]),
     .executable(name: "transform_graph", targets: ["transform_graph"]),
     .executable(name: "summarize_graph", targets: ["summarize_graph"]),
     .executable(name: "convert_graphdef_memmapped_format", targets: ["convert_graphdef_memmapped_format"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
   ],
   targets: [
     // C: the protobuf-c and zlib runtimes, and the committed protoc-c output.
@@ -28,7 +29,10 @@ let package = Package(
     // Swift: the IR is pure; GraphIO is the only module that touches C.
     .target(name: "GraphIR"),
     .target(name: "GraphIO", dependencies: ["GraphIR", "CGraphProtos", "CProtobufC", "CZlib"]),
-    .target(name: "GraphTransforms", dependencies: ["GraphIR"]),
+    .target(
+      name: "GraphEval",
+      dependencies: ["GraphIR", .product(name: "RealModule", package: "swift-numerics")]),
+    .target(name: "GraphTransforms", dependencies: ["GraphIR", "GraphEval"]),
     .target(
       name: "GraphCommands",
       dependencies: [
@@ -45,11 +49,14 @@ let package = Package(
       path: "Tests/GraphTestSupport"),
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "GraphTestSupport"]),
     .testTarget(
+      name: "GraphEvalTests", dependencies: ["GraphIR", "GraphEval", "GraphIO"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(
       name: "GraphIOTests", dependencies: ["GraphIR", "GraphIO", "GraphTestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "GraphTransformsTests",
-      dependencies: ["GraphIR", "GraphTransforms", "GraphTestSupport"],
+      dependencies: ["GraphIR", "GraphEval", "GraphTransforms", "GraphTestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "GraphCommandsTests",

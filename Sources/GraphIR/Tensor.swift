@@ -227,7 +227,7 @@ public struct Tensor: Sendable, Hashable {
 
   /// TensorFlow's fill rule for typed lists: an empty list means zeros, and a shorter list
   /// repeats its last value.
-  static func filled<T>(_ values: [T], count: Int, zero: T) throws(TensorError) -> [T] {
+  public static func filled<T>(_ values: [T], count: Int, zero: T) throws(TensorError) -> [T] {
     if values.count == count { return values }
     guard values.count < count else {
       throw .tooManyValues(expected: count, found: values.count)

@@ -12,13 +12,18 @@
 #     TensorFlow's runtime, that ours runs, that its largest relative error is within 1.5x
 #     TensorFlow's (+1e-5; merely finite where TensorFlow's is inf/NaN), and that its gzip size
 #     is no larger than TensorFlow's;
-#  5. checks --output_as_text, decode → encode byte identity on each real graph, and that the
+#  5. runs the deploy recipe through fold_constants on those graphs and on the graphs of
+#     Scripts/make_extra_graphs.py (a Transformer, an LSTM, a TF1 cond graph, a small Keras
+#     CNN): within 1e-4 of the original in TensorFlow's runtime, never larger than the input,
+#     and no op left more often than TensorFlow's engine leaves it (Consts aside);
+#  6. checks --output_as_text, decode → encode byte identity on each real graph, and that the
 #     committed fixtures of ConformanceTests.swift still match what TensorFlow produces (drift).
 # Prints a table and a final line `N passed, M failed`; exits 1 when anything failed.
 #
 # Environment: SHARED_DIR (when ../shared beside the checkout is absent), TF_VENV,
 # CONFORMANCE_BIN (the directory holding transform_graph; default .build/release),
-# CONFORMANCE_GRAPHS (a subset of "mobilenet_v2 resnet50 tf1_classic", for a quick run).
+# CONFORMANCE_GRAPHS (a subset of "mobilenet_v2 resnet50 tf1_classic", for a quick run),
+# CONFORMANCE_EXTRA_GRAPHS (a subset of Scripts/make_extra_graphs.py's graphs; "" for none).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -219,6 +224,50 @@ EOF_LOSSY
   record "$graph" "$label" "${verdict%%|*}" "${verdict#*|}" $((SECONDS - t0))
 }
 
+# A constant-folding recipe: ours runs in TensorFlow within 1e-4 relative of the original, is
+# no larger than the input file, and leaves no more nodes of any op (Consts aside) than
+# TensorFlow's engine: everything TensorFlow folds, we fold. check_fold GRAPH LABEL TRANSFORMS
+check_fold() {
+  local graph=$1 label=$2 transforms=$3 t0=$SECONDS
+  local ours=$work/$graph.$label.pb report=$work/$graph.$label.json
+  if ! "$bin/transform_graph" --quiet --in_graph="$graphs/$graph.pb" --out_graph="$ours" \
+    --inputs="$input" --outputs="$output" --transforms="$transforms" 2>"$work/$graph.$label.err"; then
+    record "$graph" "$label" FAIL "transform_graph failed: $(tail -1 "$work/$graph.$label.err")" $((SECONDS - t0))
+    return
+  fi
+  "$py" "$tf_reference" --in_graph "$graphs/$graph.pb" --inputs "$input" --outputs "$output" \
+    --transforms "$transforms" --ours "$ours" --json >"$report" 2>"$work/$graph.$label.tferr"
+  if [ ! -s "$report" ]; then
+    record "$graph" "$label" FAIL "tf_reference.py failed: $(tail -1 "$work/$graph.$label.tferr")" $((SECONDS - t0))
+    return
+  fi
+  local verdict
+  verdict=$("$py" - "$report" <<'EOF_FOLD'
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+o, t, orig = r["ours"], r["reference"], r["original"]
+if "max_rel_err" not in o:
+    print("FAIL|ours does not run in TensorFlow: %s" % o.get("error", "?").splitlines()[-1][:200])
+    sys.exit()
+problems = []
+err = o["max_rel_err"]
+if not (math.isfinite(err) and err <= 1e-4):
+    problems.append("error %g > 1e-4" % err)
+if o["bytes"] > orig["bytes"]:
+    problems.append("%d bytes > input's %d" % (o["bytes"], orig["bytes"]))
+more = {op: n for op, n in (r.get("op_count_diff_ours_minus_reference") or {}).items() if n > 0 and op != "Const"}
+if more:
+    problems.append("unfolded beyond TF: %s" % more)
+detail = "err=%.2g (TF %.2g), %d nodes (TF %d, input %d), %d bytes (TF %d, input %d)" % (
+    err, t.get("max_rel_err", float("nan")), o["nodes"], t["nodes"], orig["nodes"], o["bytes"], t["bytes"],
+    orig["bytes"])
+print(("FAIL|" + "; ".join(problems) + " -- " + detail) if problems else "ok|" + detail)
+EOF_FOLD
+  )
+  [ -n "$verdict" ] || verdict="FAIL|cannot read $report"
+  record "$graph" "$label" "${verdict%%|*}" "${verdict#*|}" $((SECONDS - t0))
+}
+
 # Text output: loads in TensorFlow, runs equal to the original, and equals the binary output.
 check_text() {
   local graph=$1 transforms=$2 t0=$SECONDS
@@ -268,11 +317,33 @@ for graph in "${names[@]}"; do
   check_transform "$graph" remove_device "remove_device"
   check_transform "$graph" sort "sort_by_execution_order"
   check_transform "$graph" deploy "$deploy"
+  check_fold "$graph" fold_constants "$deploy fold_constants(ignore_errors=true)"
   case $graph in tf1_classic | mobilenet_v2) check_text "$graph" "$deploy" ;; esac
   check_lossy "$graph" quantize_weights "quantize_weights"
   # round_weights on resnet50 would add another ~30 s of TensorFlow for the same code path.
   case $graph in resnet50) ;; *) check_lossy "$graph" round_weights "round_weights" ;; esac
   check_round_trip "$graph"
+done
+
+# --- graphs this project was not tuned on: the deploy recipe through fold_constants -----------
+read -r -a extra <<<"${CONFORMANCE_EXTRA_GRAPHS:-transformer lstm tf1_cond keras_cnn_small}"
+missing=()
+for name in "${extra[@]}"; do
+  [ -f "$graphs/$name.pb" ] && [ -f "$graphs/$name.json" ] && grep -q dtypes "$graphs/$name.json" || missing+=("$name")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  note "generating ${missing[*]} into $graphs (cached for later runs)"
+  "$py" Scripts/make_extra_graphs.py "$graphs" "${missing[@]}" >"$work/make_extra_graphs.log" 2>&1 ||
+    { tail -20 "$work/make_extra_graphs.log" >&2; die "make_extra_graphs.py failed"; }
+fi
+for graph in "${extra[@]}"; do
+  meta=$graphs/$graph.json
+  input=$(json_field "$meta" '",".join(r["inputs"])')
+  output=$(json_field "$meta" '",".join(r["outputs"])')
+  shape=$(json_field "$meta" '",".join(str(d) for d in r["shapes"][r["inputs"][0]])')
+  dtype=$(json_field "$meta" 'r.get("dtypes", {}).get(r["inputs"][0], "float")')
+  check_fold "$graph" fold_constants \
+    "strip_unused_nodes(type=$dtype, shape=\"$shape\") remove_nodes(op=Identity, op=CheckNumerics) fold_constants(ignore_errors=true)"
 done
 
 # --- fixture drift -----------------------------------------------------------------------------

@@ -119,6 +119,7 @@ struct TransformRegistryTests {
 
   /// Arguments for the transforms that need some on `canonicalGraph`.
   static let specs: [String: String] = [
+    "freeze_placeholders": "freeze_placeholders(name=x, value=1)",
     "remove_attribute": "remove_attribute(attribute_name=T)",
     "remove_nodes": "remove_nodes(op=Identity)",
     "rename_attribute": "rename_attribute(old_attribute_name=T, new_attribute_name=U)",
@@ -128,7 +129,10 @@ struct TransformRegistryTests {
   ]
 
   /// Transforms that must refuse the empty graph: with `--outputs=y`, there is no `y`.
-  static let refuseEmptyGraph: Set<String> = ["strip_unused_nodes"]
+  static let refuseEmptyGraph: Set<String> = ["fold_constants", "freeze_placeholders", "strip_unused_nodes"]
+
+  /// `--inputs` for the transforms that must not be given `x` (a fed input cannot be frozen).
+  static let inputs: [String: [String]] = ["freeze_placeholders": []]
 
   static let canonicalGraph = Graph(versions: VersionDef(producer: 1087)) {
     Placeholder("x", shape: [1, 4])
@@ -154,7 +158,7 @@ struct TransformRegistryTests {
         #expect(error.transform == name)
         continue
       }
-      let result = try runTransforms(spec, on: graph, inputs: ["x"], outputs: ["y"])
+      let result = try runTransforms(spec, on: graph, inputs: Self.inputs[name] ?? ["x"], outputs: ["y"])
       try result.graph.validate()
       #expect(result.graph.versions == graph.versions)
     }

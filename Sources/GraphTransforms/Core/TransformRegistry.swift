@@ -8,6 +8,8 @@
 public enum TransformRegistry {
   /// Every registered transform type, sorted by name.
   public static let all: [any GraphTransform.Type] = [
+    FoldConstants.self,
+    FreezePlaceholders.self,
     ObfuscateNames.self,
     PruneWeights.self,
     QuantizeWeights.self,

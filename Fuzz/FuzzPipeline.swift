@@ -12,7 +12,14 @@ let recipes: [TransformPipeline] = [
     + "sort_by_execution_order",
   "round_weights(num_steps=16) quantize_weights(minimum_size=1) prune_weights(sparsity=0.5, minimum_size=1)",
   "strip_unused_nodes(type=float, shape=\"1,2\") obfuscate_names",
+  "freeze_placeholders(name=p, value=1)",
   "rename_node(old_node_name=a, new_node_name=b) sort_by_execution_order",
+].map { try! TransformPipeline(parsing: $0) }
+
+/// Run without --inputs: fold_constants rejects an input that is not a Placeholder, and
+/// the first node of a fuzzed graph rarely is one.
+let unfedRecipes: [TransformPipeline] = [
+  "fold_constants fold_constants(allow_growth=true, clear_output_shapes=false)"
 ].map { try! TransformPipeline(parsing: $0) }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -22,8 +29,8 @@ public func fuzzPipeline(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let names = graph.nodes.map(\.name)
   let outputs = names.last.map { [$0] } ?? []
   let inputs = names.first.map { [$0] } ?? []
-  for pipeline in recipes {
-    let context = TransformContext(inputs: inputs, outputs: outputs)
+  for (pipeline, fed) in recipes.map({ ($0, true) }) + unfedRecipes.map({ ($0, false) }) {
+    let context = TransformContext(inputs: fed ? inputs : [], outputs: outputs)
     guard let result = try? pipeline.run(on: graph, context: context) else { continue }
     _ = GraphFile.encode(result, format: .binary)
     _ = GraphFile.encode(result, format: .text)

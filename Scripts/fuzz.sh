@@ -47,8 +47,12 @@ fi
 BIN_PATH="$("$SWIFT" build --scratch-path "$SCRATCH" --show-bin-path)"
 OBJECTS=()
 while IFS= read -r -d '' object; do OBJECTS+=("$object"); done < <(
-  find "$BIN_PATH/GraphIR.build" "$BIN_PATH/GraphIO.build" "$BIN_PATH/GraphTransforms.build" \
-    "$BIN_PATH/CGraphProtos.build" -name '*.o' -print0)
+  find "$BIN_PATH/GraphIR.build" "$BIN_PATH/GraphIO.build" "$BIN_PATH/GraphEval.build" \
+    "$BIN_PATH/GraphTransforms.build" "$BIN_PATH/CGraphProtos.build" "$BIN_PATH/RealModule.build" \
+    "$BIN_PATH/_NumericsShims.build" -name '*.o' -print0)
+
+# RealModule (swift-numerics, used by GraphEval) imports this C module.
+NUMERICS_SHIMS="$SCRATCH/checkouts/swift-numerics/Sources/_NumericsShims/include/module.modulemap"
 
 mkdir -p "$SCRATCH/bin"
 for target in "${TARGETS[@]}"; do
@@ -56,11 +60,13 @@ for target in "${TARGETS[@]}"; do
   if [[ -x "$binary" && "$binary" -nt "Fuzz/$target.swift" && -z "$(find "$BIN_PATH" -name '*.o' -newer "$binary" -print -quit)" ]]; then
     continue
   fi
+  rm -f "$binary"  # a failed link must not leave an old binary to run
   "$SWIFTC" -sanitize=fuzzer,address -parse-as-library -g "Fuzz/$target.swift" -o "$binary" \
     -I "$BIN_PATH/Modules" \
     -Xcc -fmodule-map-file=Sources/CGraphProtos/include/module.modulemap -Xcc -ISources/CGraphProtos/include \
     -Xcc -fmodule-map-file=Sources/CProtobufC/module.modulemap \
     -Xcc -fmodule-map-file=Sources/CZlib/module.modulemap \
+    -Xcc -fmodule-map-file="$NUMERICS_SHIMS" \
     -use-ld=lld "${OBJECTS[@]}" -lprotobuf-c -lz 2>&1 | grep -v "Cannot export local symbol" >&2 || true
   [[ -x "$binary" ]] || { echo "fuzz: error: linking $target failed" >&2; exit 1; }
 done

@@ -45,7 +45,7 @@ let package = Package(
 
     // Tests.
     .target(
-      name: "GraphTestSupport", dependencies: ["GraphIR", "GraphIO", "GraphTransforms"],
+      name: "GraphTestSupport", dependencies: ["GraphIR", "GraphIO", "GraphEval", "GraphTransforms"],
       path: "Tests/GraphTestSupport"),
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "GraphTestSupport"]),
     .testTarget(

@@ -350,3 +350,15 @@ for source_tag, source in ALL_TYPES:
         values = a([0, 1, 100, 127], source)
     for destination_tag, destination in ALL_TYPES:
         CASES.append(cast(f"cast_all_{source_tag}_to_{destination_tag}", values, TF_TYPES[destination]))
+
+# BiasAdd: along the last axis (NHWC) or axis 1 (NCHW).
+CASES += [
+    Case("biasadd_nhwc", "BiasAdd", {"value": np.arange(12, dtype=f32).reshape(1, 2, 2, 3),
+                                     "bias": np.array([1, -2, 0.5], f32)}),
+    Case("biasadd_matrix_int32", "BiasAdd", {"value": np.arange(6, dtype=np.int32).reshape(2, 3),
+                                             "bias": np.array([10, 20, 30], np.int32)}),
+    Case("biasadd_nchw", "BiasAdd", {"value": np.arange(12, dtype=f32).reshape(1, 3, 2, 2),
+                                     "bias": np.array([1, -2, 0.5], f32)}, {"data_format": "NCHW"}),
+    Case("biasadd_wrong_length", "BiasAdd", {"value": np.ones((2, 3), f32), "bias": np.ones((2,), f32)}),
+    Case("biasadd_rank1_value", "BiasAdd", {"value": np.ones((3,), f32), "bias": np.ones((3,), f32)}),
+]

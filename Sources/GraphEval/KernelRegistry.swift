@@ -10,6 +10,7 @@ public enum KernelRegistry {
     ("shape", shapeKernels),
     ("reduction", reductionKernels),
     ("linear algebra", linearAlgebraKernels),
+    ("bias", ["BiasAdd": biasAddKernel]),
   ]
 
   /// Every kernel by op name.

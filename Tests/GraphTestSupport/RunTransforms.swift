@@ -18,6 +18,9 @@ public struct TransformRun: Sendable {
 public struct HarnessError: Error, CustomStringConvertible {
   /// What the harness found, such as two runs producing different bytes.
   public var description: String
+
+  /// An error saying `description`.
+  public init(description: String) { self.description = description }
 }
 
 /// Runs `spec` on `graph` the way the tool does: transforms are looked up by name in the

@@ -8,6 +8,7 @@
 public enum TransformRegistry {
   /// Every registered transform type, sorted by name.
   public static let all: [any GraphTransform.Type] = [
+    FoldBatchNorms.self,
     FoldConstants.self,
     FreezePlaceholders.self,
     ObfuscateNames.self,

@@ -107,6 +107,19 @@ struct FoldConstantsTests {
     #expect(run.diagnostics.contains { $0.message.contains("'bad'") })
   }
 
+  // TensorFlow's TestReplaceSendRecvs: Send/Recv pairs already in the graph stay as they are.
+  @Test func originalSendAndRecvNodesStay() throws {
+    let graph = Graph {
+      Op("_Recv", "original_recv", attrs: ["tensor_type": .type(.float), "tensor_name": .string("x")])
+      Const("a", 2)
+      Op("Mul", "scaled", inputs: "original_recv", "a", attrs: ["T": .type(.float)])
+      Op("_Send", "original_send", inputs: "scaled", attrs: ["T": .type(.float), "tensor_name": .string("y")])
+    }
+    let result = try runTransforms("fold_constants", on: graph, outputs: ["original_send"]).graph
+    #expect(result.nodeNames == ["original_recv", "a", "scaled", "original_send"])
+    #expect(result["scaled"]?.inputs.map(\.description) == ["original_recv", "a"])
+  }
+
   @Test func unusedNodesAreRemoved() throws {
     let graph = Graph {
       Placeholder("x")

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import GraphEval
+import GraphIR
+
+// The algebra shared by fold_batch_norms and fold_old_batch_norms: a convolution or
+// MatMul whose weights are a float Const is linear in its weights per output channel, so
+// a per-channel scale after it moves into the weights, and a per-channel offset into a
+// BiasAdd.
+
+/// A Conv2D, DepthwiseConv2dNative or MatMul whose weights are a float `Const`, with
+/// what a fold needs to know about its output channels.
+struct LinearProducer {
+  /// The producer's position in the graph.
+  let position: Int
+  /// The position of the weights `Const`.
+  let weightsPosition: Int
+  /// The number of output channels.
+  let channels: Int
+  /// How far the channel axis of the output is from its last axis: 0 for NHWC and
+  /// MatMul, 2 for NCHW.
+  let channelAxisFromEnd: Int
+  /// The producer's `data_format` attribute, to copy onto a new BiasAdd.
+  let dataFormat: AttrValue?
+
+  /// The ops this fold handles.
+  static let ops: Set<String> = ["Conv2D", "DepthwiseConv2dNative", "MatMul"]
+
+  /// The producer at `position`, or nil when it is not one of `ops`, its weights are not
+  /// a float `Const` of the expected rank, or its layout is not understood.
+  init?(_ graph: Graph, at position: Int, index: [String: Int]) {
+    let node = graph.nodes[position]
+    guard Self.ops.contains(node.op) else { return nil }
+    let data = node.dataInputs
+    guard data.count == 2, data[1].port == 0, let weights = index[data[1].node] else { return nil }
+    let weightsNode = graph.nodes[weights]
+    guard weightsNode.op == "Const", case .tensor(let tensor)? = weightsNode.attrs["value"], tensor.dtype == .float,
+      tensor.shape.isFullyDefined
+    else { return nil }
+    let dims = tensor.shape.sizes.map { Int($0) }
+    var axisFromEnd = 0
+    switch node.op {
+    case "MatMul":
+      guard dims.count == 2 else { return nil }
+      if case .b(true)? = node.attrs["transpose_a"] { return nil }
+      let transposed: Bool = if case .b(true)? = node.attrs["transpose_b"] { true } else { false }
+      channels = transposed ? dims[0] : dims[1]
+    default:
+      guard dims.count == 4 else { return nil }
+      channels = node.op == "Conv2D" ? dims[3] : dims[2] * dims[3]
+      switch node.attrs["data_format"] {
+      case nil: break
+      case .s(let format)? where format == Array("NHWC".utf8): break
+      case .s(let format)? where format == Array("NCHW".utf8): axisFromEnd = 2
+      default: return nil
+      }
+    }
+    guard channels > 0 else { return nil }
+    self.position = position
+    self.weightsPosition = weights
+    self.channelAxisFromEnd = axisFromEnd
+    self.dataFormat = node.attrs["data_format"]
+  }
+
+  /// The weights with output channel `k` multiplied by `scale[k]`.
+  ///
+  /// Conv2D weights are HWIO and DepthwiseConv2dNative's are HW·in·multiplier, so the
+  /// output channel of a flat element is its index modulo `channels`; a MatMul with
+  /// `transpose_b` keeps channels in rows instead.
+  func scaledWeights(_ graph: Graph, by scale: [Float]) throws -> Tensor {
+    let node = graph.nodes[weightsPosition]
+    let tensor = try node.tensorAttr("value")
+    let dense = try DenseTensor(tensor)
+    guard var values = dense.values(as: Float.self), scale.count == channels, values.count % channels == 0 else {
+      throw TransformError("weights do not have \(channels) output channels", node: node.name)
+    }
+    let rowsHoldChannels: Bool =
+      if case .b(true)? = graph.nodes[position].attrs["transpose_b"] { true } else { false }
+    let rowLength = values.count / channels
+    for offset in values.indices {
+      values[offset] *= scale[rowsHoldChannels ? offset / rowLength : offset % channels]
+    }
+    return DenseTensor(values, shape: dense.shape).tensor
+  }
+
+  /// The values of a float `Const` as one value per output channel, when it broadcasts
+  /// against this producer's output as a per-channel (or scalar) constant: every axis
+  /// other than the channel axis has size 1. Nil otherwise, or when it is not a `Const`.
+  func perChannel(_ graph: Graph, constant position: Int) -> [Float]? {
+    let node = graph.nodes[position]
+    guard node.op == "Const", case .tensor(let tensor)? = node.attrs["value"], tensor.dtype == .float,
+      let dense = try? DenseTensor(tensor), let values = dense.values(as: Float.self)
+    else { return nil }
+    let shape = dense.shape
+    if values.count == 1 {
+      // A scalar (or all-ones shape) applies to every channel. Its rank must not exceed
+      // the output's (4 for a convolution, 2 for MatMul) or it would add axes.
+      guard shape.count <= (graph.nodes[self.position].op == "MatMul" ? 2 : 4) else { return nil }
+      return Array(repeating: values[0], count: channels)
+    }
+    guard values.count == channels else { return nil }
+    let channelAxis = shape.count - 1 - channelAxisFromEnd
+    guard channelAxis >= 0, shape[channelAxis] == channels,
+      shape.count <= (graph.nodes[self.position].op == "MatMul" ? 2 : 4)
+    else { return nil }
+    return values
+  }
+}
+
+extension Graph {
+  /// For each node, how many data inputs of other nodes read it (control inputs are not
+  /// counted: a control edge orders execution and does not read the value, so it never
+  /// blocks a fold).
+  func dataConsumerCounts() -> [String: Int] {
+    var counts: [String: Int] = [:]
+    for node in nodes {
+      for input in node.inputs where !input.isControl { counts[input.node, default: 0] += 1 }
+    }
+    return counts
+  }
+}
+
+/// A float `Const` node holding `values` as a rank-1 tensor.
+func floatVectorConst(_ name: String, _ values: [Float], device: String = "") -> Node {
+  Node(
+    name: name, op: "Const", device: device,
+    attrs: ["dtype": .type(.float), "value": .tensor(DenseTensor(values, shape: [values.count]).tensor)])
+}

@@ -12,10 +12,12 @@
 #     TensorFlow's runtime, that ours runs, that its largest relative error is within 1.5x
 #     TensorFlow's (+1e-5; merely finite where TensorFlow's is inf/NaN), and that its gzip size
 #     is no larger than TensorFlow's;
-#  5. runs the deploy recipe through fold_constants on those graphs and on the graphs of
-#     Scripts/make_extra_graphs.py (a Transformer, an LSTM, a TF1 cond graph, a small Keras
-#     CNN): within 1e-4 of the original in TensorFlow's runtime, never larger than the input,
-#     and no op left more often than TensorFlow's engine leaves it (Consts aside);
+#  5. runs the deploy recipe through fold_constants, and through fold_batch_norms and
+#     fold_old_batch_norms, on those graphs and on the graphs of Scripts/make_extra_graphs.py
+#     (a Transformer, an LSTM, a TF1 cond graph, a small Keras CNN, a Keras 2 style CNN):
+#     within 1e-4 of the original in TensorFlow's runtime, never larger than the input, no op
+#     left more often than TensorFlow's engine leaves it (Consts aside), and after the batch-norm
+#     folds no more nodes than TensorFlow's and no batch-norm arithmetic after a conv/MatMul;
 #  6. checks --output_as_text, decode → encode byte identity on each real graph, and that the
 #     committed fixtures of ConformanceTests.swift still match what TensorFlow produces (drift).
 # Prints a table and a final line `N passed, M failed`; exits 1 when anything failed.
@@ -227,8 +229,12 @@ EOF_LOSSY
 # A constant-folding recipe: ours runs in TensorFlow within 1e-4 relative of the original, is
 # no larger than the input file, and leaves no more nodes of any op (Consts aside) than
 # TensorFlow's engine: everything TensorFlow folds, we fold. check_fold GRAPH LABEL TRANSFORMS
+# With a fourth argument `bn`, also: no more nodes than TensorFlow's engine leaves, and no
+# batch-norm arithmetic left after a convolution or MatMul (no Mul or Sub fed by
+# Conv2D/DepthwiseConv2dNative/MatMul/BiasAdd, no Rsqrt, no FusedBatchNorm*, no
+# BatchNormWithGlobalNormalization).
 check_fold() {
-  local graph=$1 label=$2 transforms=$3 t0=$SECONDS
+  local graph=$1 label=$2 transforms=$3 bn=${4:-} t0=$SECONDS
   local ours=$work/$graph.$label.pb report=$work/$graph.$label.json
   if ! "$bin/transform_graph" --quiet --in_graph="$graphs/$graph.pb" --out_graph="$ours" \
     --inputs="$input" --outputs="$output" --transforms="$transforms" 2>"$work/$graph.$label.err"; then
@@ -242,8 +248,9 @@ check_fold() {
     return
   fi
   local verdict
-  verdict=$("$py" - "$report" <<'EOF_FOLD'
+  verdict=$("$py" - "$report" "$ours" "$bn" <<'EOF_FOLD'
 import json, math, sys
+from tensorflow.core.framework import graph_pb2
 r = json.load(open(sys.argv[1]))
 o, t, orig = r["ours"], r["reference"], r["original"]
 if "max_rel_err" not in o:
@@ -258,6 +265,17 @@ if o["bytes"] > orig["bytes"]:
 more = {op: n for op, n in (r.get("op_count_diff_ours_minus_reference") or {}).items() if n > 0 and op != "Const"}
 if more:
     problems.append("unfolded beyond TF: %s" % more)
+if sys.argv[3] == "bn":
+    if o["nodes"] > t["nodes"]:
+        problems.append("%d nodes > TF's %d" % (o["nodes"], t["nodes"]))
+    g = graph_pb2.GraphDef()
+    g.ParseFromString(open(sys.argv[2], "rb").read())
+    ops = {n.name: n.op for n in g.node}
+    producers = {"Conv2D", "DepthwiseConv2dNative", "MatMul", "BiasAdd"}
+    left = [n.name for n in g.node if n.op in ("Rsqrt", "BatchNormWithGlobalNormalization") or n.op.startswith("FusedBatchNorm")
+            or (n.op in ("Mul", "Sub") and any(ops.get(i.split(":")[0].lstrip("^")) in producers for i in n.input))]
+    if left:
+        problems.append("batch-norm arithmetic left: %s" % ", ".join(left[:3]))
 detail = "err=%.2g (TF %.2g), %d nodes (TF %d, input %d), %d bytes (TF %d, input %d)" % (
     err, t.get("max_rel_err", float("nan")), o["nodes"], t["nodes"], orig["nodes"], o["bytes"], t["bytes"],
     orig["bytes"])
@@ -318,6 +336,8 @@ for graph in "${names[@]}"; do
   check_transform "$graph" sort "sort_by_execution_order"
   check_transform "$graph" deploy "$deploy"
   check_fold "$graph" fold_constants "$deploy fold_constants(ignore_errors=true)"
+  check_fold "$graph" fold_batch_norms \
+    "$deploy fold_constants(ignore_errors=true) fold_batch_norms fold_old_batch_norms" bn
   case $graph in tf1_classic | mobilenet_v2) check_text "$graph" "$deploy" ;; esac
   check_lossy "$graph" quantize_weights "quantize_weights"
   # round_weights on resnet50 would add another ~30 s of TensorFlow for the same code path.
@@ -326,7 +346,7 @@ for graph in "${names[@]}"; do
 done
 
 # --- graphs this project was not tuned on: the deploy recipe through fold_constants -----------
-read -r -a extra <<<"${CONFORMANCE_EXTRA_GRAPHS:-transformer lstm tf1_cond keras_cnn_small}"
+read -r -a extra <<<"${CONFORMANCE_EXTRA_GRAPHS:-transformer lstm tf1_cond keras_cnn_small fused_cnn}"
 missing=()
 for name in "${extra[@]}"; do
   [ -f "$graphs/$name.pb" ] && [ -f "$graphs/$name.json" ] && grep -q dtypes "$graphs/$name.json" || missing+=("$name")
@@ -342,8 +362,9 @@ for graph in "${extra[@]}"; do
   output=$(json_field "$meta" '",".join(r["outputs"])')
   shape=$(json_field "$meta" '",".join(str(d) for d in r["shapes"][r["inputs"][0]])')
   dtype=$(json_field "$meta" 'r.get("dtypes", {}).get(r["inputs"][0], "float")')
-  check_fold "$graph" fold_constants \
-    "strip_unused_nodes(type=$dtype, shape=\"$shape\") remove_nodes(op=Identity, op=CheckNumerics) fold_constants(ignore_errors=true)"
+  recipe="strip_unused_nodes(type=$dtype, shape=\"$shape\") remove_nodes(op=Identity, op=CheckNumerics) fold_constants(ignore_errors=true)"
+  check_fold "$graph" fold_constants "$recipe"
+  check_fold "$graph" fold_batch_norms "$recipe fold_batch_norms fold_old_batch_norms" bn
 done
 
 # --- fixture drift -----------------------------------------------------------------------------

@@ -39,6 +39,9 @@ rerun, of all graphs or of a subset, writes identical bytes.
                   an input; is_training keeps its default (False).  No variables, so no
                   freezing.  (TF's fold_constants turns the unfed is_training into a Const
                   but, as it never folds control-flow ops, keeps every Switch/Merge.)
+  fused_cnn       TF1 graph in the Keras 2 style: FusedBatchNormV3 (inference) after Conv2D +
+                  BiasAdd, after a depthwise conv with multiplier 2, after a ConcatV2 of two
+                  convs; MatMul * Const + Const head.  No freezing needed.
   keras_cnn_small Keras 3 functional CNN [1, 32, 32, 3]: Conv2D, DepthwiseConv2D and
                   SeparableConv2D, each + BatchNormalization (random statistics) + ReLU,
                   GlobalAveragePooling2D, Dense softmax.  Frozen like make_graphs.py.
@@ -270,8 +273,43 @@ def keras_cnn_small(out):
     freeze(out, "keras_cnn_small", model, [32, 32, 3])
 
 
+def fused_cnn(out):
+    """TF1/Keras 2 style: FusedBatchNormV3 (is_training=False) after Conv2D + BiasAdd, after a
+    depthwise convolution with channel multiplier 2, and after a ConcatV2 of two convolutions;
+    a MatMul scaled by a constant. The forms Keras 3 no longer writes."""
+    rng = fresh()
+    g = tf.Graph()
+    with g.as_default():
+        def const(shape, name, lo=-0.5, hi=0.5):
+            return tf.constant(rng.uniform(lo, hi, shape).astype("float32"), name=name)
+
+        def bn(h, channels, name):
+            y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+                h, const([channels], name + "/gamma", 0.5, 1.5), const([channels], name + "/beta"),
+                mean=const([channels], name + "/mean"), variance=const([channels], name + "/var", 0.5, 2),
+                epsilon=1e-3, is_training=False, name=name)
+            return y
+
+        x = tf.compat.v1.placeholder(tf.float32, [1, 16, 16, 3], name="image")
+        h = tf.nn.conv2d(x, const([3, 3, 3, 8], "conv1/weights"), [1, 1, 1, 1], "SAME", name="conv1")
+        h = tf.nn.bias_add(h, const([8], "conv1/bias"), name="conv1/bias_add")
+        h = tf.nn.relu(bn(h, 8, "conv1/bn"), name="conv1/relu")
+        h = tf.nn.depthwise_conv2d(h, const([3, 3, 8, 2], "dw/weights"), [1, 2, 2, 1], "SAME", name="dw")
+        h = tf.nn.relu6(bn(h, 16, "dw/bn"), name="dw/relu")
+        a = tf.nn.conv2d(h, const([1, 1, 16, 8], "branch_a/weights"), [1, 1, 1, 1], "SAME", name="branch_a")
+        b = tf.nn.conv2d(h, const([3, 3, 16, 8], "branch_b/weights"), [1, 1, 1, 1], "SAME", name="branch_b")
+        h = tf.concat([a, b], axis=3, name="concat")
+        h = tf.nn.relu(bn(h, 16, "concat/bn"), name="concat/relu")
+        h = tf.reduce_mean(h, axis=[1, 2], name="pool")
+        h = tf.matmul(h, const([16, 10], "logits/weights"), name="logits/matmul")
+        h = tf.multiply(h, const([10], "logits/scale", 0.5, 1.5), name="logits/scale_mul")
+        h = tf.add(h, const([10], "logits/bias"), name="logits/add")
+        tf.nn.softmax(h, name="probabilities")
+    save(out, "fused_cnn", g.as_graph_def(), ["image"], ["probabilities"], {"image": [1, 16, 16, 3]})
+
+
 JOBS = {"transformer": transformer, "lstm": lstm, "tf1_cond": tf1_cond,
-        "keras_cnn_small": keras_cnn_small}
+        "keras_cnn_small": keras_cnn_small, "fused_cnn": fused_cnn}
 
 
 def main():

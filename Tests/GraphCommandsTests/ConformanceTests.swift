@@ -189,6 +189,8 @@ struct ConformanceTests {
     "fold_batch_norms":
       "folds the Add half and control-guarded patterns TensorFlow leaves, so outputs differ by design; "
       + "`make conformance` checks it numerically against TensorFlow on real graphs",
+    "fold_old_batch_norms":
+      "`make conformance` compares it with TensorFlow on tf1_classic, node for node and numerically",
     "fold_constants":
       "TensorFlow names folded nodes with a process-wide counter, so outputs differ by design; "
       + "`make conformance` checks it numerically against TensorFlow on real graphs",

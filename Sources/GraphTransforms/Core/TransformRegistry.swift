@@ -10,6 +10,7 @@ public enum TransformRegistry {
   public static let all: [any GraphTransform.Type] = [
     FoldBatchNorms.self,
     FoldConstants.self,
+    FoldOldBatchNorms.self,
     FreezePlaceholders.self,
     ObfuscateNames.self,
     PruneWeights.self,

@@ -35,8 +35,13 @@ import Testing
     #expect(!graph.nodes.contains { ["Identity", "CheckNumerics"].contains($0.op) })
     #expect(!graph.nodes.contains { $0.name == "loss" || $0.name == "labels" })
     #expect(graph.nodes.allSatisfy { $0.device.isEmpty })
+    // The batch norms are folded into the convolutions.
+    #expect(!graph.nodes.contains { ["BatchNormWithGlobalNormalization", "FusedBatchNorm", "Rsqrt"].contains($0.op) })
     // One progress line per step, naming it.
-    for step in ["strip_unused_nodes", "remove_nodes", "remove_device", "sort_by_execution_order"] {
+    for step in [
+      "strip_unused_nodes", "remove_nodes", "fold_constants", "fold_batch_norms", "fold_old_batch_norms",
+      "remove_device", "sort_by_execution_order",
+    ] {
       #expect(result.stderr.contains("  \(step) "), "no progress line for \(step)")
     }
     #expect(result.stderr.contains("wrote"))

@@ -145,7 +145,7 @@ public struct FoldConstants: GraphTransform {
     let folded = plan.replaced.count { plan.emitted.contains($0) }
     let resolved = folder.states.count { $0 == .routed }
     let dead = folder.states.count { $0 == .dead }
-    var summary = "folded \(folded) nodes into constants"
+    var summary = "folded \(folded) node\(folded == 1 ? "" : "s") into constants"
     if resolved > 0 { summary += ", resolved \(resolved) Switch/Merge nodes, removed \(dead) dead-branch nodes" }
     summary += "; \(original.nodes.count) → \(result.nodes.count) nodes"
     context.report(.remark, summary)

@@ -126,3 +126,95 @@ func floatVectorConst(_ name: String, _ values: [Float], device: String = "") ->
     name: name, op: "Const", device: device,
     attrs: ["dtype": .type(.float), "value": .tensor(DenseTensor(values, shape: [values.count]).tensor)])
 }
+
+/// Per-channel scales for weight tensors, applied in one batch: the new tensors share one
+/// output arena and are computed on all cores, reading the old ones where they lie (often
+/// in the memory-mapped input). Scaling a ResNet-50's 94 MB of convolution weights tensor
+/// by tensor through `DenseTensor` copies cost 0.2 s; this costs the page faults of the
+/// new bytes and one pass over the old.
+struct WeightScaling {
+  /// One tensor to scale: output channel `k` of element `i` is `i % channels`, or, when
+  /// `channelsInRows`, row `i / (count / channels)` (a MatMul with `transpose_b`).
+  struct Job {
+    var tensor: Tensor
+    var scale: [Float]
+    var channelsInRows: Bool
+  }
+
+  /// The scaled tensors, in the order of `jobs`.
+  ///
+  /// - Throws: `TransformError` when a tensor is not float32 with a multiple of its
+  ///   scale's length in elements, or memory runs out.
+  static func apply(_ jobs: [Job]) throws -> [Tensor] {
+    guard !jobs.isEmpty else { return [] }
+    var sources: [FloatElements] = []
+    for job in jobs {
+      guard let elements = try job.tensor.floatElements(), !job.scale.isEmpty, elements.count % job.scale.count == 0
+      else { throw TransformError("weights of \(job.tensor.shape) do not have \(job.scale.count) output channels") }
+      sources.append(elements)
+    }
+    let arena = try OutputArena(sizes: sources.map { $0.count * 4 })
+    // Pieces of whole rows (a row is one value per channel, or one channel's values).
+    var pieces: [(job: Int, rows: Range<Int>)] = []
+    for (index, job) in jobs.enumerated() {
+      let rowLength = job.channelsInRows ? sources[index].count / job.scale.count : job.scale.count
+      let rows = sources[index].count / rowLength
+      let rowsPerPiece = max(1, Parallel.chunkSize / rowLength)
+      for start in stride(from: 0, to: rows, by: rowsPerPiece) {
+        pieces.append((index, start..<min(rows, start + rowsPerPiece)))
+      }
+    }
+    let work = pieces
+    let inputs = sources
+    let scales = jobs.map(\.scale)
+    let inRows = jobs.map(\.channelsInRows)
+    Parallel.forEach(work.count) { piece in
+      let (job, rows) = work[piece]
+      let source = inputs[job]
+      let scale = scales[job]
+      let output = arena.base(job).assumingMemoryBound(to: Float.self)
+      let rowLength = inRows[job] ? source.count / scale.count : scale.count
+      scale.withUnsafeBufferPointer { scale in
+        let input = source.base
+        let out = UnsafeMutableRawPointer(output)
+        for row in rows {
+          let start = row &* rowLength
+          var offset = 0
+          // Eight lanes at a time; the weights may be unaligned (borrowed from the file).
+          if inRows[job] {
+            let factor = SIMD8<Float>(repeating: scale[row])
+            while offset &+ 8 <= rowLength {
+              let at = (start &+ offset) &* 4
+              out.storeBytes(
+                of: input.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self) * factor, toByteOffset: at,
+                as: SIMD8<Float>.self)
+              offset &+= 8
+            }
+            while offset < rowLength {
+              output[start &+ offset] = source[start &+ offset] * scale[row]
+              offset &+= 1
+            }
+          } else {
+            guard let first = scale.baseAddress else { continue }
+            let factors = UnsafeRawPointer(first)
+            while offset &+ 8 <= rowLength {
+              let at = (start &+ offset) &* 4
+              let factor = factors.loadUnaligned(fromByteOffset: offset &* 4, as: SIMD8<Float>.self)
+              out.storeBytes(
+                of: input.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self) * factor, toByteOffset: at,
+                as: SIMD8<Float>.self)
+              offset &+= 8
+            }
+            while offset < rowLength {
+              output[start &+ offset] = source[start &+ offset] * scale[offset]
+              offset &+= 1
+            }
+          }
+        }
+      }
+    }
+    return jobs.indices.map { index in
+      Tensor(dtype: .float, shape: jobs[index].tensor.shape, content: arena.bytes(index))
+    }
+  }
+}

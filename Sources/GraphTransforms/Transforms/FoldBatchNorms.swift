@@ -49,6 +49,9 @@ public struct FoldBatchNorms: GraphTransform {
     var current = graph
     var folds = 0
     var remarked: Set<String> = []
+    // Scales per weights Const, multiplied when a Const is scaled in several passes.
+    var scales: [String: (scale: [Float], rows: Bool)] = [:]
+    var scaleOrder: [String] = []
     // Each fold removes at least one node, so this bound is never the reason to stop.
     for _ in 0...graph.nodes.count {
       var pass = FoldPass(graph: current, protected: Set(context.outputNodeNames))
@@ -58,10 +61,40 @@ public struct FoldBatchNorms: GraphTransform {
       }
       guard pass.folds > 0 else { break }
       folds += pass.folds
+      for (weights, scale, rows) in pass.scales {
+        if let earlier = scales[weights] {
+          scales[weights] = (zip(earlier.scale, scale).map { $0 * $1 }, rows)
+        } else {
+          scales[weights] = (scale, rows)
+          scaleOrder.append(weights)
+        }
+      }
       current = pass.result()
     }
+    current = try Self.scaling(current, scales: scales, order: scaleOrder)
     if folds > 0 { context.report(.remark, "folded \(folds) constant multiplies and adds") }
     return current
+  }
+
+  /// `graph` with each named weights `Const` scaled per output channel.
+  static func scaling(
+    _ graph: Graph, scales: [String: (scale: [Float], rows: Bool)], order: [String]
+  ) throws -> Graph {
+    guard !order.isEmpty else { return graph }
+    let index = graph.nodeIndex()
+    var positions: [Int] = []
+    var jobs: [WeightScaling.Job] = []
+    for name in order {
+      guard let position = index[name], let entry = scales[name] else { continue }
+      let tensor = try graph.nodes[position].tensorAttr("value")
+      positions.append(position)
+      jobs.append(WeightScaling.Job(tensor: tensor, scale: entry.scale, channelsInRows: entry.rows))
+    }
+    var result = graph
+    for (position, tensor) in zip(positions, try WeightScaling.apply(jobs)) {
+      result.nodes[position].attrs["value"] = .tensor(tensor)
+    }
+    return result
   }
 }
 
@@ -232,11 +265,16 @@ private struct FoldPass {
     return nchw == (producer.channelAxisFromEnd == 2)
   }
 
+  /// Records a scale for the producer's weights; `FoldBatchNorms.apply` scales them all
+  /// at once at the end.
   mutating func scaleWeights(_ producer: LinearProducer, by scale: [Float]) throws {
-    guard var weights = nodes[producer.weightsPosition] else { return }
-    weights.attrs["value"] = .tensor(try producer.scaledWeights(original, by: scale))
-    nodes[producer.weightsPosition] = weights
+    let rows: Bool = if case .b(true)? = original.nodes[producer.position].attrs["transpose_b"] { true } else { false }
+    scales.append((original.nodes[producer.weightsPosition].name, scale, rows))
   }
+
+  /// The weight scales this pass decided: weights name, per-channel scale, and whether
+  /// channels are rows (MatMul with `transpose_b`).
+  var scales: [(weights: String, scale: [Float], rows: Bool)] = []
 
   /// The input a rewritten BiasAdd reads its bias from: the old bias `Const` rewritten in
   /// place when nothing else reads it, else a new `<node>/bias`.

@@ -212,4 +212,30 @@ struct FoldBatchNormsTests {
     let run = try runTransforms("fold_batch_norms", on: graph, inputs: ["input"], outputs: ["output"])
     #expect(run.graph == graph)
   }
+
+  /// Wide enough for the eight-lane path of the weight scaling, with a remainder, in both
+  /// layouts.
+  @Test(arguments: [false, true])
+  func wideWeightsScaleExactly(transposed: Bool) throws {
+    let channels = 19
+    let inputs = 5
+    let weights = (0..<(channels * inputs)).map { Float($0 % 7) * 0.25 - 0.5 }
+    let scale = (0..<channels).map { Float($0) * 0.125 - 1 }
+    let graph = Graph {
+      Placeholder("input", shape: [2, Int64(inputs)])
+      Const(
+        "weights", floats: weights,
+        shape: transposed ? [Int64(channels), Int64(inputs)] : [Int64(inputs), Int64(channels)])
+      Op("MatMul", "matmul", inputs: "input", "weights", attrs: ["T": .type(.float), "transpose_b": .b(transposed)])
+      Const("scale", floats: scale, shape: [Int64(channels)])
+      Op("Mul", "output", inputs: "matmul", "scale", attrs: float)
+    }
+    let result = try runTransforms("fold_batch_norms", on: graph, inputs: ["input"], outputs: ["output"]).graph
+    let expected = weights.indices.map { weights[$0] * scale[transposed ? $0 / inputs : $0 % channels] }
+    #expect(try floats(result, "weights") == expected)
+    let x = DenseTensor((0..<(2 * inputs)).map { Float($0) - 4 }, shape: [2, inputs])
+    let before = try interpret(graph, feeds: ["input": x], outputs: ["output"])[0]
+    let after = try interpret(result, feeds: ["input": x], outputs: ["output"])[0]
+    #expect(maxRelativeError(after, before) < 1e-5)
+  }
 }

@@ -19,7 +19,7 @@ let recipes: [TransformPipeline] = [
 /// Run without --inputs: fold_constants rejects an input that is not a Placeholder, and
 /// the first node of a fuzzed graph rarely is one.
 let unfedRecipes: [TransformPipeline] = [
-  "fold_constants fold_constants(allow_growth=true, clear_output_shapes=false)"
+  "fold_constants fold_batch_norms fold_old_batch_norms fold_constants(allow_growth=true, clear_output_shapes=false)"
 ].map { try! TransformPipeline(parsing: $0) }
 
 @_cdecl("LLVMFuzzerTestOneInput")

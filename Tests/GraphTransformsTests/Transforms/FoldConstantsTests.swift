@@ -120,6 +120,26 @@ struct FoldConstantsTests {
     #expect(result["scaled"]?.inputs.map(\.description) == ["original_recv", "a"])
   }
 
+  /// A hostile graph asking for a 10^18-element constant gets a remark, not an allocation.
+  @Test func hugeResultsAreRefusedBeforeAllocating() throws {
+    let graph = Graph {
+      Node(
+        name: "dims", op: "Const",
+        attrs: [
+          "dtype": .type(.int64),
+          "value": .tensor(DenseTensor([Int64(1_000_000_000), 1_000_000_000], shape: [2]).tensor),
+        ])
+      Const("one", 1)
+      Op("Fill", "huge", inputs: "dims", "one", attrs: ["T": .type(.float), "index_type": .type(.int64)])
+      Op("Sum", "total", inputs: "huge", "axes", attrs: ["T": .type(.float), "Tidx": .type(.int32)])
+      Const("axes", int32s: [0, 1], shape: [2])
+    }
+    let run = try runTransforms("fold_constants", on: graph, outputs: ["total"])
+    #expect(run.graph["huge"]?.op == "Fill")
+    #expect(run.graph["total"]?.op == "Sum")
+    #expect(run.diagnostics.contains { $0.message.contains("'huge'") })
+  }
+
   @Test func unusedNodesAreRemoved() throws {
     let graph = Graph {
       Placeholder("x")

@@ -7,6 +7,7 @@ public enum KernelRegistry {
   /// The family tables, in a fixed order.
   static let families: [(name: String, kernels: [String: Kernel])] = [
     ("elementwise", elementwiseKernels),
+    ("more elementwise", moreElementwiseKernels),
     ("shape", shapeKernels),
     ("reduction", reductionKernels),
     ("linear algebra", linearAlgebraKernels),

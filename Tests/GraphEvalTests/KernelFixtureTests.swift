@@ -9,7 +9,7 @@ import Testing
 /// Every kernel case TensorFlow computed (Scripts/kernel_fixtures/generate.py) gives the
 /// same outputs here: same dtypes and shapes, integers and bools exactly, floats within a
 /// few ulps, and an error wherever TensorFlow's kernel raised one.
-@Test(arguments: ["elementwise", "shape", "reduction", "linear_algebra"])
+@Test(arguments: ["elementwise", "elementwise_more", "shape", "reduction", "linear_algebra"])
 func kernelsMatchTensorFlow(family: String) throws {
   let cases = try KernelFixture.load(family: family)
   for fixture in cases {

@@ -183,23 +183,30 @@ check_transform() {
   fi
 }
 
-# A lossy transform: ours runs in TensorFlow, its error is within 1.5x TensorFlow's + 1e-5 (finite
-# where TensorFlow's is inf/NaN), and it gzips no larger than TensorFlow's output.
-# check_lossy GRAPH LABEL TRANSFORMS
-check_lossy() {
-  local graph=$1 label=$2 transforms=$3 t0=$SECONDS
-  local ours=$work/$graph.$label.pb report=$work/$graph.$label.json
+# Runs ours and tf_reference.py --ours on GRAPH; on failure records it and returns 1.
+# run_both GRAPH LABEL TRANSFORMS T0 (sets ours and report)
+run_both() {
+  local graph=$1 label=$2 transforms=$3 t0=$4
+  ours=$work/$graph.$label.pb report=$work/$graph.$label.json
   if ! "$bin/transform_graph" --quiet --in_graph="$graphs/$graph.pb" --out_graph="$ours" \
     --inputs="$input" --outputs="$output" --transforms="$transforms" 2>"$work/$graph.$label.err"; then
     record "$graph" "$label" FAIL "transform_graph failed: $(tail -1 "$work/$graph.$label.err")" $((SECONDS - t0))
-    return
+    return 1
   fi
   "$py" "$tf_reference" --in_graph "$graphs/$graph.pb" --inputs "$input" --outputs "$output" \
     --transforms "$transforms" --ours "$ours" --json >"$report" 2>"$work/$graph.$label.tferr"
   if [ ! -s "$report" ]; then
     record "$graph" "$label" FAIL "tf_reference.py failed: $(tail -1 "$work/$graph.$label.tferr")" $((SECONDS - t0))
-    return
+    return 1
   fi
+}
+
+# A lossy transform: ours runs in TensorFlow, its error is within 1.5x TensorFlow's + 1e-5 (finite
+# where TensorFlow's is inf/NaN), and it gzips no larger than TensorFlow's output.
+# check_lossy GRAPH LABEL TRANSFORMS
+check_lossy() {
+  local graph=$1 label=$2 transforms=$3 t0=$SECONDS ours report
+  run_both "$graph" "$label" "$transforms" "$t0" || return
   local verdict
   verdict=$("$py" - "$report" <<'EOF_LOSSY'
 import json, math, sys
@@ -235,19 +242,8 @@ EOF_LOSSY
 # no BatchNormWithGlobalNormalization). A Transformer's LayerNorm keeps its Rsqrt: it
 # normalises by statistics computed at run time.
 check_fold() {
-  local graph=$1 label=$2 transforms=$3 bn=${4:-} t0=$SECONDS
-  local ours=$work/$graph.$label.pb report=$work/$graph.$label.json
-  if ! "$bin/transform_graph" --quiet --in_graph="$graphs/$graph.pb" --out_graph="$ours" \
-    --inputs="$input" --outputs="$output" --transforms="$transforms" 2>"$work/$graph.$label.err"; then
-    record "$graph" "$label" FAIL "transform_graph failed: $(tail -1 "$work/$graph.$label.err")" $((SECONDS - t0))
-    return
-  fi
-  "$py" "$tf_reference" --in_graph "$graphs/$graph.pb" --inputs "$input" --outputs "$output" \
-    --transforms "$transforms" --ours "$ours" --json >"$report" 2>"$work/$graph.$label.tferr"
-  if [ ! -s "$report" ]; then
-    record "$graph" "$label" FAIL "tf_reference.py failed: $(tail -1 "$work/$graph.$label.tferr")" $((SECONDS - t0))
-    return
-  fi
+  local graph=$1 label=$2 transforms=$3 bn=${4:-} t0=$SECONDS ours report
+  run_both "$graph" "$label" "$transforms" "$t0" || return
   local verdict
   verdict=$("$py" - "$report" "$ours" "$bn" <<'EOF_FOLD'
 import json, math, sys

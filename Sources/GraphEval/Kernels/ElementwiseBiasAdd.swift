@@ -20,22 +20,9 @@ let biasAddKernel: Kernel = { invocation throws(EvalError) in
   }
   // As a broadcast: the bias with size-1 axes after the channel axis.
   let trailing = value.rank - 1 - channelAxis
-  let reshaped = try reshaped(bias, to: [bias.count] + Array(repeating: 1, count: trailing))
+  let reshaped = try bias.reshaped([bias.count] + Array(repeating: 1, count: trailing))
   guard let add = KernelRegistry.kernels["AddV2"] else { throw .unsupportedOp("AddV2") }
   var node = invocation.node
   node.op = "AddV2"
   return try add(KernelInvocation(node: node, inputs: [value, reshaped], maxElements: invocation.maxElements))
-}
-
-/// `tensor` with a new shape of the same element count.
-private func reshaped(_ tensor: DenseTensor, to shape: [Int]) throws(EvalError) -> DenseTensor {
-  struct Reshape: AnyElementVisitor {
-    let tensor: DenseTensor
-    let shape: [Int]
-    func visit<T: TensorElement>(_ type: T.Type) throws(EvalError) -> DenseTensor {
-      guard let values = tensor.values(as: T.self) else { throw .typeMismatch("bias has dtype \(tensor.dtype)") }
-      return try DenseTensor(values, shape: shape, dtype: tensor.dtype)
-    }
-  }
-  return try tensor.dtype.visit(Reshape(tensor: tensor, shape: shape))
 }

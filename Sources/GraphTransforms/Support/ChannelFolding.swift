@@ -62,25 +62,11 @@ struct LinearProducer {
     self.dataFormat = node.attrs["data_format"]
   }
 
-  /// The weights with output channel `k` multiplied by `scale[k]`.
-  ///
-  /// Conv2D weights are HWIO and DepthwiseConv2dNative's are HW·in·multiplier, so the
-  /// output channel of a flat element is its index modulo `channels`; a MatMul with
-  /// `transpose_b` keeps channels in rows instead.
-  func scaledWeights(_ graph: Graph, by scale: [Float]) throws -> Tensor {
-    let node = graph.nodes[weightsPosition]
-    let tensor = try node.tensorAttr("value")
-    let dense = try DenseTensor(tensor)
-    guard var values = dense.values(as: Float.self), scale.count == channels, values.count % channels == 0 else {
-      throw TransformError("weights do not have \(channels) output channels", node: node.name)
-    }
-    let rowsHoldChannels: Bool =
-      if case .b(true)? = graph.nodes[position].attrs["transpose_b"] { true } else { false }
-    let rowLength = values.count / channels
-    for offset in values.indices {
-      values[offset] *= scale[rowsHoldChannels ? offset / rowLength : offset % channels]
-    }
-    return DenseTensor(values, shape: dense.shape).tensor
+  /// Whether output channels are the weights' rows (a MatMul with `transpose_b`) rather
+  /// than their last axis.
+  func channelsInRows(_ graph: Graph) -> Bool {
+    if case .b(true)? = graph.nodes[position].attrs["transpose_b"] { return true }
+    return false
   }
 
   /// The values of a float `Const` as one value per output channel, when it broadcasts
@@ -127,7 +113,9 @@ func floatVectorConst(_ name: String, _ values: [Float], device: String = "") ->
     attrs: ["dtype": .type(.float), "value": .tensor(DenseTensor(values, shape: [values.count]).tensor)])
 }
 
-/// Per-channel scales for weight tensors, applied in one batch: the new tensors share one
+/// Per-channel scales for weight tensors, applied in one batch (Conv2D weights are HWIO and
+/// DepthwiseConv2dNative's HW·in·multiplier, so the output channel of a flat element is its
+/// index modulo the channel count): the new tensors share one
 /// output arena and are computed on all cores, reading the old ones where they lie (often
 /// in the memory-mapped input). Scaling a ResNet-50's 94 MB of convolution weights tensor
 /// by tensor through `DenseTensor` copies cost 0.2 s; this costs the page faults of the

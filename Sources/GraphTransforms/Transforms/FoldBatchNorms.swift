@@ -268,8 +268,7 @@ private struct FoldPass {
   /// Records a scale for the producer's weights; `FoldBatchNorms.apply` scales them all
   /// at once at the end.
   mutating func scaleWeights(_ producer: LinearProducer, by scale: [Float]) throws {
-    let rows: Bool = if case .b(true)? = original.nodes[producer.position].attrs["transpose_b"] { true } else { false }
-    scales.append((original.nodes[producer.weightsPosition].name, scale, rows))
+    scales.append((original.nodes[producer.weightsPosition].name, scale, producer.channelsInRows(original)))
   }
 
   /// The weight scales this pass decided: weights name, per-channel scale, and whether

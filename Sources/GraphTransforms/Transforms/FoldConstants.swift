@@ -103,7 +103,7 @@ public struct FoldConstants: GraphTransform {
       throw TransformError("output node '\(name)' not found in the graph")
     }
 
-    var folder = try ConstantFolder(
+    let folder = try ConstantFolder(
       graph: graph, fed: fed, excluded: excludedNodes, excludedOps: excludedOps,
       evaluator: Evaluator(maxElements: max(1, maxConstantBytes)))
     for (output, position) in outputs.compactMap({ name in index[name].map { (name, $0) } })
@@ -111,7 +111,7 @@ public struct FoldConstants: GraphTransform {
       throw TransformError(
         "output node '\(output)' is on a branch that a constant Switch predicate never takes")
     }
-    var plan = FoldPlan(folder: &folder, maxConstantBytes: maxConstantBytes, outputs: Set(outputs))
+    var plan = FoldPlan(folder: folder, maxConstantBytes: maxConstantBytes, outputs: Set(outputs))
     var result = plan.build(outputs: outputs, inputs: fed)
     if !allowGrowth {
       while let reverted = plan.revertGrowingFolds(in: result) {
@@ -163,10 +163,12 @@ public struct FoldConstants: GraphTransform {
 
 /// Which constant nodes become `Const`s, and the graph that results.
 struct FoldPlan {
-  let graph: Graph
-  let states: [ConstantFolder.State]
-  let routes: [[Int: ConstantFolder.Route]]
-  let index: [String: Int]
+  /// The analysis this plan acts on.
+  let folder: ConstantFolder
+  var graph: Graph { folder.graph }
+  var states: [ConstantFolder.State] { folder.states }
+  var routes: [[Int: ConstantFolder.Route]] { folder.routes }
+  var index: [String: Int] { folder.index }
   /// Positions of constant nodes (other than `Const`s) to replace by their values.
   var replaced: Set<Int> = []
   /// The values of the replaced nodes, in wire form.
@@ -175,17 +177,11 @@ struct FoldPlan {
   var oversized: [String] = []
   /// Positions of the replaced nodes whose constants the last `build` emitted.
   var emitted: Set<Int> = []
-  /// For each emitted replacement, the names of the nodes it stands for.
-  private var replacementNames: [Int: [String]] = [:]
-  let resolver: ConstantFolder
 
-  init(folder: inout ConstantFolder, maxConstantBytes: Int, outputs: Set<String>) {
-    graph = folder.graph
-    states = folder.states
-    routes = folder.routes
-    index = folder.index
-    for position in graph.nodes.indices where states[position] == .constant {
-      let node = graph.nodes[position]
+  init(folder: ConstantFolder, maxConstantBytes: Int, outputs: Set<String>) {
+    self.folder = folder
+    for position in folder.graph.nodes.indices where folder.states[position] == .constant {
+      let node = folder.graph.nodes[position]
       guard node.op != "Const", let values = folder.values[position], !values.isEmpty else { continue }
       // A multi-output node's constants get new names; an --outputs node must keep its own.
       if values.count > 1 && outputs.contains(node.name) { continue }
@@ -197,7 +193,6 @@ struct FoldPlan {
       replaced.insert(position)
       self.values[position] = tensors
     }
-    resolver = folder
   }
 
   /// The name of the `Const` holding output `port` of replaced node `position`.
@@ -209,7 +204,7 @@ struct FoldPlan {
   /// The reference a kept node should use for `input`, or nil when the input goes away
   /// (a dead `Merge` input, or a control edge on a folded multi-output node).
   func rewritten(_ input: InputRef) -> InputRef? {
-    switch resolver.resolve(input) {
+    switch folder.resolve(input) {
     case .dead: return nil
     case .variable(let reference): return reference
     case .constant(let position, let port):
@@ -235,7 +230,7 @@ struct FoldPlan {
     func emit(_ node: Node) {
       if built.updateValue(node, forKey: node.name) == nil { order.append(node.name) }
     }
-    replacementNames = [:]
+    var replacementNames: [Int: [String]] = [:]
     for (position, node) in graph.nodes.enumerated() {
       switch states[position] {
       case .dead:

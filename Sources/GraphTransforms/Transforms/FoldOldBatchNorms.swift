@@ -549,7 +549,11 @@ private struct RewriteBuilder {
     var weights = graph.nodes[producer.weightsPosition]
     let original = try? weights.tensorAttr("value")
     guard let original, let values = try? original.floatValues(),
-      let scaled = try? producer.scaledWeights(graph, by: scale), let scaledValues = try? scaled.floatValues()
+      scale.count == producer.channels,
+      let scaled = try? WeightScaling.apply([
+        WeightScaling.Job(tensor: original, scale: scale, channelsInRows: producer.channelsInRows(graph))
+      ]).first,
+      let scaledValues = try? scaled.floatValues()
     else { throw FoldRefusal("the weights '\(weights.name)' cannot be read as \(producer.channels) channels") }
     if let element = values.indices.first(where: { values[$0].isFinite && !scaledValues[$0].isFinite }) {
       throw FoldRefusal("scaling the weights '\(weights.name)' overflows float32 at element \(element)")

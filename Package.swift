@@ -22,6 +22,8 @@ let package = Package(
       name: "CProtobufC", pkgConfig: "libprotobuf-c",
       providers: [.apt(["libprotobuf-c-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .target(
       name: "CGraphProtos", dependencies: ["CProtobufC"],
       cSettings: [.headerSearchPath("include")]),
@@ -31,7 +33,9 @@ let package = Package(
     .target(name: "GraphIO", dependencies: ["GraphIR", "CGraphProtos", "CProtobufC", "CZlib"]),
     .target(
       name: "GraphEval",
-      dependencies: ["GraphIR", .product(name: "RealModule", package: "swift-numerics")]),
+      dependencies: [
+        "GraphIR", "COpenBLAS", .product(name: "RealModule", package: "swift-numerics"),
+      ]),
     .target(name: "GraphTransforms", dependencies: ["GraphIR", "GraphEval"]),
     .target(
       name: "GraphCommands",

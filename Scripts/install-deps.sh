@@ -2,7 +2,7 @@
 # Installs the Debian packages the build needs, if any are missing.
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
-packages=(libprotobuf-c-dev zlib1g-dev pkg-config)
+packages=(libprotobuf-c-dev zlib1g-dev libopenblas-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

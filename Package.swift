@@ -11,6 +11,7 @@ let package = Package(
     .executable(name: "transform_graph", targets: ["transform_graph"]),
     .executable(name: "summarize_graph", targets: ["summarize_graph"]),
     .executable(name: "convert_graphdef_memmapped_format", targets: ["convert_graphdef_memmapped_format"]),
+    .executable(name: "compare_graphs", targets: ["compare_graphs"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +47,7 @@ let package = Package(
     .executableTarget(name: "transform_graph", dependencies: ["GraphCommands"]),
     .executableTarget(name: "summarize_graph", dependencies: ["GraphCommands"]),
     .executableTarget(name: "convert_graphdef_memmapped_format", dependencies: ["GraphCommands"]),
+    .executableTarget(name: "compare_graphs", dependencies: ["GraphCommands"]),
 
     // Tests.
     .target(
@@ -53,7 +55,7 @@ let package = Package(
       path: "Tests/GraphTestSupport"),
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "GraphTestSupport"]),
     .testTarget(
-      name: "GraphEvalTests", dependencies: ["GraphIR", "GraphEval", "GraphIO"],
+      name: "GraphEvalTests", dependencies: ["GraphIR", "GraphEval", "GraphIO", "GraphTestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "GraphIOTests", dependencies: ["GraphIR", "GraphIO", "GraphTestSupport"],

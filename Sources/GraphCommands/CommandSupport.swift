@@ -22,14 +22,18 @@ struct CommandError: Error, CustomStringConvertible {
 /// Prints an error the way this tool does and returns the exit status for it.
 ///
 /// Usage mistakes (bad or missing flags) print ArgumentParser's message and usage and
-/// exit 64; every other failure prints one `error:` line (plus a caret line for transform
-/// strings) and exits 1. `--help` and `--version` exit 0.
+/// exit 64; a verification whose outputs differ exits 2, one that cannot run for lack of a
+/// kernel exits 3; every other failure prints one `error:` line (plus a caret line for
+/// transform strings) and exits 1. `--help` and `--version` exit 0.
 func exitStatus(for error: any Error, command: any ParsableCommand.Type) -> Int32 {
   let program = command.configuration.commandName ?? "transform_graph"
   switch error {
   case let error as GraphDecodingError:
     printError("\(program): error: cannot read graph \(error)")
     return 1
+  case let failure as VerificationFailure:
+    printError("\(program): error: \(failure)")
+    return failure.exitStatus
   case is TransformSpecError, is GraphWriteError, is PipelineError, is CommandError:
     printError("\(program): error: \(error)")
     return 1

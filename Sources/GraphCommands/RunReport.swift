@@ -25,7 +25,8 @@ struct RunReport {
   }
 
   var input: Side
-  var output: Side
+  /// nil when nothing was written (verification failed).
+  var output: Side?
   var inputs: [String]
   var outputs: [String]
   /// `--transforms`, or the path of `--transforms_file`.
@@ -37,12 +38,15 @@ struct RunReport {
   var readSeconds: Double
   var writeSeconds: Double
   var totalSeconds: Double
+  /// The `--verify` comparison, when one ran.
+  var verify: JSONValue?
 
   /// The lines printed after a run: raw sizes always, gzip sizes when measured.
   var sizeLines: [String] {
     func share(_ part: Int, _ whole: Int) -> String {
       whole > 0 ? format("%.1f%%", Double(part) * 100 / Double(whole)) : "-"
     }
+    guard let output else { return [] }
     var lines = [
       "size: \(humanBytes(input.bytes)) → \(humanBytes(output.bytes)) (\(share(output.bytes, input.bytes)) of the input)"
     ]
@@ -90,7 +94,7 @@ struct RunReport {
       ("tool", .string("transform_graph")),
       ("version", .string(toolVersion)),
       ("input", side(input)),
-      ("output", side(output)),
+      ("output", output.map(side) ?? .null),
       ("inputs", .array(inputs.map(JSONValue.string))),
       ("outputs", .array(outputs.map(JSONValue.string))),
       ("transforms", .string(transforms)),
@@ -101,6 +105,7 @@ struct RunReport {
       ("read_seconds", .double(readSeconds)),
       ("write_seconds", .double(writeSeconds)),
       ("total_seconds", .double(totalSeconds)),
+      ("verify", verify ?? .null),
     ])
   }
 
@@ -116,15 +121,18 @@ struct RunReport {
   /// Writes the JSON to `path` atomically: to a temporary file in the same directory,
   /// renamed over `path` only when complete, so CI never reads half a report.
   /// - Throws: `CommandError` naming the path and the reason.
-  func write(to path: String) throws {
-    if let failure = writeFileAtomically(json.serialized() + "\n", to: path) {
-      throw CommandError("cannot write --report '\(path)': \(failure)")
-    }
-  }
+  func write(to path: String) throws { try writeJSON(json, to: path) }
 }
 
 /// Writes `text` to a temporary sibling of `path` and renames it over `path`; returns why
 /// that failed, or nil.
+/// Writes `json` to `path` atomically, as `--report` files are.
+func writeJSON(_ json: JSONValue, to path: String) throws {
+  if let failure = writeFileAtomically(json.serialized() + "\n", to: path) {
+    throw CommandError("cannot write --report '\(path)': \(failure)")
+  }
+}
+
 private func writeFileAtomically(_ text: String, to path: String) -> String? {
   var text = text
   let slash = path.lastIndex(of: "/")
@@ -159,6 +167,8 @@ indirect enum JSONValue: Sendable {
   case bool(Bool)
   case int(Int)
   case double(Double)
+  /// A measured quantity that may be tiny (an error): nine significant digits.
+  case number(Double)
   case string(String)
   case array([JSONValue])
   /// Keys in the order given.
@@ -173,6 +183,8 @@ indirect enum JSONValue: Sendable {
     case .double(let value):
       // JSON has no NaN or infinity; a fixed six decimals keeps timings readable.
       return value.isFinite ? format("%.6f", value) : "null"
+    case .number(let value):
+      return value.isFinite ? format("%.9g", value) : "null"
     case .string(let value): return Self.quoted(value)
     case .array(let values):
       guard !values.isEmpty else { return "[]" }

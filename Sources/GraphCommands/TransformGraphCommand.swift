@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ArgumentParser
+import GraphEval
 import GraphIO
 import GraphIR
 import GraphTransforms
@@ -57,6 +58,17 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
         + "--min_conversion_tensor_size=10000 (--output_as_memmapped, or =true/=false).", valueName: "bool"))
   var outputAsMemmapped: Bool = false
 
+  @Option(
+    name: .customLong("verify"),
+    help: ArgumentHelp(
+      "After the pipeline, run the original and the transformed graph on seeded random inputs with the "
+        + "built-in interpreter and compare --outputs (--verify, or =true/=false). The output is written only "
+        + "if they agree: exit 2 when an output differs beyond --verify_tolerance or turns NaN/Inf, 3 when the "
+        + "interpreter lacks an op the outputs need.", valueName: "bool"))
+  var verify: Bool = false
+
+  @OptionGroup var verification: VerifyOptions
+
   @Flag(name: .customLong("quiet"), help: "Print nothing but errors and warnings.")
   var quiet = false
 
@@ -81,7 +93,7 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
   public init() {}
 
   /// Flags that TensorFlow lets stand bare.
-  public static let booleanFlags: Set<String> = ["output_as_text", "output_as_memmapped", "gzip_size"]
+  public static let booleanFlags: Set<String> = ["output_as_text", "output_as_memmapped", "gzip_size", "verify"]
 
   /// Reads `--in_graph`, runs the pipeline from `--transforms` or `--transforms_file`, and
   /// writes the result atomically to `--out_graph`. Progress, per-step timings and
@@ -149,6 +161,23 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
       printError(line)
     }
 
+    var comparison: GraphComparison?
+    if verify {
+      do {
+        comparison = try verification.compare(
+          original: loaded.graph, transformed: result, inputs: inputNames, outputs: outputNames, quiet: quiet)
+      } catch var failure as VerificationFailure {
+        failure.description += "; \(outGraph) not written (rerun without --verify to write it)"
+        if !report.isEmpty {
+          var run = runReport(loaded: loaded, readSeconds: readSeconds, steps: steps, warnings: pipeline.warnings)
+          run.verify = failure.comparison.map(verification.json)
+          run.totalSeconds = now() - start
+          try run.write(to: expandTilde(report))
+        }
+        throw failure
+      }
+    }
+
     let writeStart = now()
     let outputFormat: GraphFormat = outputAsMemmapped ? .memmapped : outputAsText ? .text : .binary
     let written = try GraphFile.write(result, to: outputPath, format: outputFormat, countGzip: gzipSize)
@@ -159,20 +188,34 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
           + format(" in %.3f s", writeSeconds) + (gzipSize ? " with gzip counting" : "")
           + format(" (%.3f s in all)", now() - start))
     }
-    let run = RunReport(
-      input: .init(
-        path: inGraph, format: loaded.format, nodes: loaded.graph.nodes.count, bytes: loaded.byteCount,
-        gzipBytes: inputGzip?.value ?? nil),
-      output: .init(
-        path: outGraph, format: outputFormat, nodes: result.nodes.count, bytes: written.byteCount,
-        gzipBytes: written.gzipByteCount),
-      inputs: inputNames, outputs: outputNames, transforms: transforms,
-      transformsFile: transformsFile.isEmpty ? nil : transformsFile, steps: steps, warnings: pipeline.warnings,
-      readSeconds: readSeconds, writeSeconds: writeSeconds, totalSeconds: now() - start)
+    var run = runReport(
+      loaded: loaded, readSeconds: readSeconds, steps: steps, warnings: pipeline.warnings,
+      inputGzipBytes: inputGzip?.value ?? nil)
+    run.output = .init(
+      path: outGraph, format: outputFormat, nodes: result.nodes.count, bytes: written.byteCount,
+      gzipBytes: written.gzipByteCount)
+    run.verify = comparison.map(verification.json)
+    run.writeSeconds = writeSeconds
+    run.totalSeconds = now() - start
     if !quiet {
       for line in run.sizeLines { printError(line) }
     }
     if !report.isEmpty { try run.write(to: expandTilde(report)) }
+  }
+
+  /// The report's fields known before writing; the output side, verification and
+  /// timings are filled in after.
+  func runReport(
+    loaded: LoadedGraph, readSeconds: Double, steps: [TransformPipeline.StepReport], warnings: [String],
+    inputGzipBytes: Int? = nil
+  ) -> RunReport {
+    RunReport(
+      input: .init(
+        path: inGraph, format: loaded.format, nodes: loaded.graph.nodes.count, bytes: loaded.byteCount,
+        gzipBytes: inputGzipBytes),
+      output: nil, inputs: splitNames(inputs), outputs: splitNames(outputs), transforms: transforms,
+      transformsFile: transformsFile.isEmpty ? nil : transformsFile, steps: steps, warnings: warnings,
+      readSeconds: readSeconds, writeSeconds: 0, totalSeconds: 0)
   }
 
   func buildPipeline() throws -> TransformPipeline {

@@ -56,6 +56,7 @@ FLOAT_OPS = [
     ("Sin", "sin", "x", [-3.0, -1.0, 0.1, 1.0, 1.5707964, 3.1415927, 10.0, 100.0]),
     ("Cos", "cos", "x", [-3.0, -1.0, 0.1, 1.0, 1.5, 3.1415927, 10.0, 100.0]),
     ("Erf", "erf", "x", [-5.0, -1.0, -0.5, 1e-5, 0.1, 0.5, 1.0, 2.0, 3.0, 6.0, 1e30, -1e30]),
+    ("Erfc", "erfc", "x", [-5.0, -1.0, -0.5, 1e-5, 0.1, 0.5, 1.0, 2.0, 3.0, 6.0, 9.0, 1e30, -1e30]),
     ("Elu", "elu", "features", [-20, -2, -1, -1e-5, 0.5, 2, 1e30]),
     ("Selu", "selu", "features", [-20, -2, -1, -1e-5, 0.5, 2, 1e30]),
     ("LeakyRelu", "leakyrelu", "features", [-20, -2, -1, -1e-5, 0.5, 2, 1e30]),
@@ -73,6 +74,7 @@ for op, prefix, key, values in FLOAT_OPS:
 CASES += [
     # A dense sweep, to compare the Double-computed functions with TF's approximations.
     unary("erf_f32_sweep", "Erf", np.linspace(-4, 4, 161, dtype=f32)),
+    unary("erfc_f32_sweep", "Erfc", np.linspace(-4, 4, 161, dtype=f32)),
     unary("log1p_f32_sweep", "Log1p", np.linspace(-0.99, 5, 121, dtype=f32)),
     unary("expm1_f32_sweep", "Expm1", np.linspace(-5, 5, 121, dtype=f32)),
     unary("softplus_f32_sweep", "Softplus", np.linspace(-16, 16, 129, dtype=f32), "features"),

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import GraphEval
+import GraphIO
 import GraphIR
 
 /// The flags that control a numeric comparison of two graphs, shared by
@@ -28,6 +29,14 @@ struct VerifyOptions: ParsableArguments {
       "Shapes to feed, one per --inputs name, separated by ':', e.g. \"1,224,224,3:1,10\". Default: each "
         + "input's own shape (after strip_unused_nodes), unknown dimensions as 1.", valueName: "shapes"))
   var inputShapes: String = ""
+
+  @Option(
+    name: .customLong("input_values"),
+    help: ArgumentHelp(
+      "Feed real values instead of random ones: a GraphDef file (binary or text) whose Const nodes are named "
+        + "after the --inputs, e.g. a preprocessed image. Inputs it lacks get seeded random values.",
+      valueName: "file"))
+  var inputValues: String = ""
 
   func validate() throws {
     guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--verify_tolerance must be ≥ 0") }
@@ -58,6 +67,25 @@ struct VerifyOptions: ParsableArguments {
     return shapes
   }
 
+  /// The `--input_values` tensors by input name.
+  func givenValues(for inputs: [String]) throws -> [String: DenseTensor] {
+    guard !inputValues.isEmpty else { return [:] }
+    let graph = try GraphFile.read(path: expandTilde(inputValues)).graph
+    var values: [String: DenseTensor] = [:]
+    for name in inputs.map({ InputRef(parsing: $0).node }) {
+      guard let node = graph.node(named: name) else { continue }
+      guard node.op == "Const", case .tensor(let tensor)? = node.attrs["value"] else {
+        throw CommandError("--input_values: node '\(name)' in \(inputValues) is a \(node.op), not a Const")
+      }
+      do {
+        values[name] = try DenseTensor(tensor)
+      } catch {
+        throw CommandError("--input_values: the value of '\(name)' in \(inputValues) cannot be used: \(error)")
+      }
+    }
+    return values
+  }
+
   /// Runs both graphs, prints the comparison (unless `quiet`, except on failure), and
   /// returns it; throws `VerificationFailure` when it does not pass.
   func compare(original: Graph, transformed: Graph, inputs: [String], outputs: [String], quiet: Bool) throws
@@ -65,20 +93,23 @@ struct VerifyOptions: ParsableArguments {
   {
     guard !outputs.isEmpty else { throw ValidationError("verifying needs --outputs, the outputs to compare") }
     let overrides = try shapes(for: inputs)
+    let given = try givenValues(for: inputs)
     let comparison: GraphComparison
     do {
       let feeds = try inputs.map { name throws(VerificationError) in
         let node = InputRef(parsing: name).node
+        if let value = given[node] { return FeedSpec(name: node, dtype: value.dtype, shape: value.shape) }
         return try FeedSpec.resolve(name: node, in: [transformed, original], override: overrides[node])
       }
       if !quiet {
+        let described = feeds.map { $0.description + (given[$0.name] == nil ? "" : " from \(inputValues)") }
         printError(
           "verify: \(runs) seeded input set\(runs == 1 ? "" : "s") (seed \(seed)): "
-            + (feeds.isEmpty ? "no inputs" : feeds.map(\.description).joined(separator: ", ")))
+            + (feeds.isEmpty ? "no inputs" : described.joined(separator: ", ")))
       }
       comparison = try GraphComparison.run(
         original: original, transformed: transformed, feeds: feeds, outputs: outputs.map(InputRef.init(parsing:)),
-        runs: runs, seed: seed, clock: now)
+        runs: runs, seed: seed, given: given, clock: now)
     } catch {
       throw VerificationFailure(error: error)
     }

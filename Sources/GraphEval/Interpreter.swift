@@ -197,7 +197,9 @@ public struct Interpreter: Sendable {
       stack.append((root, 0))
       while let top = stack.last {
         let node = graph.nodes[top.position]
-        let inputs = fed.contains(node.name) ? [] : node.inputs
+        // A loop's back edge enters through NextIteration; stopping there leaves the loop's
+        // ops (which have no kernels) to be reported instead of a false cycle.
+        let inputs = fed.contains(node.name) || node.op == "NextIteration" ? [] : node.inputs
         if top.nextInput < inputs.count {
           stack[stack.count - 1].nextInput += 1
           let input = inputs[top.nextInput]

@@ -256,7 +256,48 @@ import Testing
     #expect(!comparison.passes(tolerance: 1))
   }
 
-  @Test func unsupportedOpsAreListedForBothGraphsBeforeRunning() throws {
+  /// Dropout behind a constant `is_training = false`: its random op never runs.
+  @Test func missingKernelOnAnUntakenBranchDoesNotMatter() throws {
+    var graph = InterpreterTests.conditional(predicate: false)
+    for index in graph.nodes.indices where graph.nodes[index].name == "true_branch" {
+      graph.nodes[index].op = "RandomUniformLike"
+    }
+    let comparison = try GraphComparison.run(
+      original: graph, transformed: graph, feeds: [FeedSpec(name: "x", dtype: .float, shape: [2])],
+      outputs: [.data("merge")])
+    #expect(comparison.passes(tolerance: 0))
+    var taken = InterpreterTests.conditional(predicate: true)
+    for index in taken.nodes.indices where taken.nodes[index].name == "true_branch" {
+      taken.nodes[index].op = "RandomUniformLike"
+    }
+    let error = #expect(throws: VerificationError.self) {
+      try GraphComparison.run(
+        original: taken, transformed: taken, feeds: [FeedSpec(name: "x", dtype: .float, shape: [2])],
+        outputs: [.data("merge")])
+    }
+    #expect(error?.description == "the interpreter has no kernel for RandomUniformLike (1 node: 'true_branch')")
+  }
+
+  /// A while loop is reported as unsupported, not as a cycle.
+  @Test func loopsAreUnsupportedNotCycles() throws {
+    let loop = Graph {
+      Placeholder("x", shape: [1])
+      Op("Enter", "enter", inputs: "x", attrs: ["T": .type(.float)])
+      Op("Merge", "merge", inputs: "enter", "next", attrs: ["T": .type(.float), "N": .i(2)])
+      Op("Neg", "body", inputs: "merge", attrs: ["T": .type(.float)])
+      Op("NextIteration", "next", inputs: "body", attrs: ["T": .type(.float)])
+      Op("Exit", "exit", inputs: "merge", attrs: ["T": .type(.float)])
+    }
+    let error = #expect(throws: VerificationError.self) {
+      try GraphComparison.run(
+        original: loop, transformed: loop, feeds: [FeedSpec(name: "x", dtype: .float, shape: [1])],
+        outputs: [.data("exit")])
+    }
+    #expect(error?.isLimitation == true)
+    #expect(error?.description.hasPrefix("the interpreter has no kernel for Enter (1 node: 'enter'), Exit") == true)
+  }
+
+  @Test func unsupportedOpsAreListedForBothGraphs() throws {
     let custom = Graph {
       Placeholder("x", shape: [2])
       Op("MyCustomOp", "out", inputs: "x")

@@ -23,6 +23,7 @@ let moreElementwiseKernels: [String: Kernel] = [
   "Sin": floatUnaryKernel(SineOperation.self),
   "Cos": floatUnaryKernel(CosineOperation.self),
   "Erf": floatUnaryKernel(ErfOperation.self),
+  "Erfc": floatUnaryKernel(ErfcOperation.self),
   "Elu": floatUnaryKernel(EluOperation.self),
   "Selu": floatUnaryKernel(SeluOperation.self),
   "LeakyRelu": leakyReluKernel,
@@ -139,6 +140,12 @@ enum ErfOperation: FloatUnaryOperation {
     if T.self == Double.self && !(value * value).isFinite { return .nan }
     return T(Double.erf(value))
   }
+}
+
+/// `Erfc`: 1 − erf(x), computed directly so the tail keeps its precision.
+enum ErfcOperation: FloatUnaryOperation {
+  /// The complementary error function.
+  static func apply<T: FloatElement>(_ x: T) -> T { T(Double.erfc(Double(x))) }
 }
 
 /// `Elu`.

@@ -19,6 +19,7 @@ build: deps
 	$(SWIFT) build -c release --product transform_graph
 	$(SWIFT) build -c release --product summarize_graph
 	$(SWIFT) build -c release --product convert_graphdef_memmapped_format
+	$(SWIFT) build -c release --product compare_graphs
 
 test: deps
 	$(SWIFT) test

@@ -18,7 +18,12 @@
 #     within 1e-4 of the original in TensorFlow's runtime, never larger than the input, no op
 #     left more often than TensorFlow's engine leaves it (Consts aside), and after the batch-norm
 #     folds no more nodes than TensorFlow's and no batch-norm arithmetic after a conv/MatMul;
-#  6. checks --output_as_text, decode → encode byte identity on each real graph, and that the
+#  6. checks the built-in interpreter (compare_graphs, Scripts/verify_conformance.py) against
+#     TensorFlow's runtime on every graph (within 1e-4 relative on the same feed), that
+#     `transform_graph --verify` passes the deploy recipe, fails (exit 2) on a rewrite that
+#     changes results and says so (exit 3) for a graph with loops, and that the error it
+#     measures after quantize_weights is within 10% of what TensorFlow's runtime measures;
+#  7. checks --output_as_text, decode → encode byte identity on each real graph, and that the
 #     committed fixtures of ConformanceTests.swift still match what TensorFlow produces (drift).
 # Prints a table and a final line `N passed, M failed`; exits 1 when anything failed.
 #
@@ -286,6 +291,48 @@ EOF_FOLD
   record "$graph" "$label" "${verdict%%|*}" "${verdict#*|}" $((SECONDS - t0))
 }
 
+# The interpreter against TensorFlow's runtime on one seeded feed. check_interpreter GRAPH
+# With a second argument `loops`, the graph has while loops: compare_graphs must refuse it
+# with exit 3, naming the loop ops.
+check_interpreter() {
+  local graph=$1 loops=${2:-} t0=$SECONDS verdict
+  verdict=$("$py" Scripts/verify_conformance.py interpreter --bin "$bin" --graph "$graphs/$graph.pb" \
+    --inputs "$input" --outputs "$output" --shape "$shape" 2>"$work/$graph.interpreter.err" | tail -1)
+  if [ -n "$loops" ]; then
+    case $verdict in
+      *"exit 3"*"no kernel for Enter"*) verdict="ok|loops reported as unsupported (exit 3)" ;;
+      *) verdict="FAIL|expected exit 3 naming Enter: $verdict" ;;
+    esac
+  fi
+  [ -n "$verdict" ] || verdict="FAIL|verify_conformance.py failed: $(tail -1 "$work/$graph.interpreter.err")"
+  record "$graph" "interpreter" "${verdict%%|*}" "${verdict#*|}" $((SECONDS - t0))
+}
+
+# transform_graph --verify exits with the expected status. check_verify GRAPH LABEL TRANSFORMS STATUS
+check_verify() {
+  local graph=$1 label=$2 transforms=$3 expected=$4 t0=$SECONDS out=$work/$graph.$2.pb status
+  "$bin/transform_graph" --in_graph="$graphs/$graph.pb" --out_graph="$out" --inputs="$input" \
+    --outputs="$output" --transforms="$transforms" --verify 2>"$work/$graph.$label.err"
+  status=$?
+  local line
+  line=$(grep -E 'max rel|error:' "$work/$graph.$label.err" | tail -1 | sed 's/^ *//' | cut -c1-160)
+  if [ "$status" -eq "$expected" ] && { [ "$expected" -eq 0 ] || [ ! -e "$out" ]; }; then
+    record "$graph" "$label" ok "exit $status: $line" $((SECONDS - t0))
+  else
+    record "$graph" "$label" FAIL "exit $status, expected $expected: $line" $((SECONDS - t0))
+  fi
+}
+
+# The error --verify measures for our lossy output is TensorFlow's. check_verify_measure GRAPH LABEL
+check_verify_measure() {
+  local graph=$1 label=$2 t0=$SECONDS verdict
+  verdict=$("$py" Scripts/verify_conformance.py measure --bin "$bin" --graph "$graphs/$graph.pb" \
+    --ours "$work/$graph.$label.pb" --inputs "$input" --outputs "$output" --shape "$shape" \
+    2>"$work/$graph.$label.measure.err" | tail -1)
+  [ -n "$verdict" ] || verdict="FAIL|verify_conformance.py failed: $(tail -1 "$work/$graph.$label.measure.err")"
+  record "$graph" "verify-$label" "${verdict%%|*}" "${verdict#*|}" $((SECONDS - t0))
+}
+
 # Text output: loads in TensorFlow, runs equal to the original, and equals the binary output.
 check_text() {
   local graph=$1 transforms=$2 t0=$SECONDS
@@ -340,6 +387,10 @@ for graph in "${names[@]}"; do
     "$deploy fold_constants(ignore_errors=true) fold_batch_norms fold_old_batch_norms" bn
   case $graph in tf1_classic | mobilenet_v2) check_text "$graph" "$deploy" ;; esac
   check_lossy "$graph" quantize_weights "quantize_weights"
+  check_verify_measure "$graph" quantize_weights
+  check_interpreter "$graph"
+  check_verify "$graph" verify-deploy "$deploy fold_constants(ignore_errors=true) fold_batch_norms fold_old_batch_norms" 0
+  case $graph in mobilenet_v2) check_verify "$graph" verify-wrong-rewrite "rename_op(old_op_name=Relu6, new_op_name=Relu)" 2 ;; esac
   # round_weights on resnet50 would add another ~30 s of TensorFlow for the same code path.
   case $graph in resnet50) ;; *) check_lossy "$graph" round_weights "round_weights" ;; esac
   check_round_trip "$graph"
@@ -366,6 +417,13 @@ for graph in "${extra[@]}"; do
   check_fold "$graph" fold_constants "$recipe"
   case $graph in transformer | lstm) kind=count ;; *) kind=bn ;; esac
   check_fold "$graph" fold_batch_norms "$recipe fold_batch_norms fold_old_batch_norms" "$kind"
+  case $graph in
+    lstm) check_interpreter "$graph" loops ;;
+    *)
+      check_interpreter "$graph"
+      check_verify "$graph" verify-deploy "$recipe fold_batch_norms fold_old_batch_norms" 0
+      ;;
+  esac
 done
 
 # --- fixture drift -----------------------------------------------------------------------------

@@ -19,8 +19,12 @@ enum BinaryEncoder {
   /// Packs `graph` into `sink`.
   static func encode(_ graph: Graph, into sink: ByteSink) {
     let arena = Arena()
-    defer { arena.freeAll() }
+    defer {
+      arena.freeAll()
+      sink.pending = [:]
+    }
     let message = arena.graph(graph)
+    sink.pending = arena.pending
     withExtendedLifetime(graph) {
       let context = Unmanaged.passUnretained(sink).toOpaque()
       // A ProtobufCBuffer followed by the sink pointer; the callback finds one from the other.
@@ -33,7 +37,12 @@ enum BinaryEncoder {
         let slot = UnsafeMutableRawPointer(buffer) + MemoryLayout<ProtobufCBuffer>.stride
         let sink = Unmanaged<ByteSink>.fromOpaque(slot.load(as: UnsafeMutableRawPointer.self))
           .takeUnretainedValue()
-        sink.append(UnsafeRawBufferPointer(start: data, count: length))
+        // A pending tensor's token address stands for its bytes, produced now.
+        if let pending = sink.pending[UnsafeRawPointer(data)], pending.count == length {
+          sink.append(pending)
+        } else {
+          sink.append(UnsafeRawBufferPointer(start: data, count: length))
+        }
       }
       (raw + MemoryLayout<ProtobufCBuffer>.stride).storeBytes(
         of: context, as: UnsafeMutableRawPointer.self)
@@ -96,9 +105,19 @@ private final class Arena {
     return pointer
   }
 
+  /// Bytes computed on demand, by the token address that stands for them in the message.
+  private(set) var pending: [UnsafeRawPointer: SharedBytes] = [:]
+
   /// Points at the shared storage without copying; the caller keeps the graph alive.
+  /// Pending bytes get a unique token address instead, which the sink's append callback
+  /// recognises and streams, so they are produced straight into the output.
   func binary(_ bytes: SharedBytes) -> ProtobufCBinaryData {
-    ProtobufCBinaryData(
+    if bytes.isPending {
+      let token = allocate(UInt8.self)
+      pending[UnsafeRawPointer(token)] = bytes
+      return ProtobufCBinaryData(len: bytes.count, data: token)
+    }
+    return ProtobufCBinaryData(
       len: bytes.count,
       data: UnsafeMutablePointer(mutating: bytes.unsafeBaseAddress?.assumingMemoryBound(to: UInt8.self)))
   }
@@ -348,7 +367,9 @@ private final class Arena {
     base.unknown_fields = array
   }
 
+  /// proto3 enums are open: any int32 the decoder read (a negative one too, which
+  /// protobuf-c holds in the unsigned C enum) is written back as it was.
   func dataType(_ type: DataType) -> Tensorflow__DataType {
-    Tensorflow__DataType(rawValue: numericCast(type.rawValue))
+    Tensorflow__DataType(rawValue: UInt32(bitPattern: type.rawValue))
   }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 internal import CZlib
+import GraphIR
 
 #if canImport(Glibc)
   import Glibc
@@ -24,6 +25,8 @@ final class ByteSink {
   private(set) var count = 0
   /// The first write error (errno), if any; later writes are dropped.
   private(set) var writeError: Int32?
+  /// The pending tensors of the message being packed, by token address (`BinaryEncoder`).
+  var pending: [UnsafeRawPointer: SharedBytes] = [:]
 
   /// A sink that writes to `fd` (not closed here), or keeps the bytes when `fd` is nil.
   init(fd: Int32?, keepInMemory: Bool = false, countGzip: Bool = false) {
@@ -52,6 +55,36 @@ final class ByteSink {
     } else {
       buffer.copyMemory(from: base, byteCount: bytes.count)
       used = bytes.count
+    }
+  }
+
+  /// Appends shared bytes; pending (computed) bytes are produced straight into the write
+  /// buffer, a piece at a time, and not at all when only the size is wanted.
+  func append(_ shared: SharedBytes) {
+    guard fd != nil || memory != nil || gzip != nil else {
+      count += shared.count
+      return
+    }
+    guard shared.isPending else {
+      shared.withUnsafeBytes { append($0) }
+      return
+    }
+    var offset = 0
+    while offset < shared.count {
+      // Pieces of whole 64-byte blocks, as producers expect; the last may be shorter.
+      if capacity - used < 64 { flush() }
+      var size = Swift.min(capacity - used, shared.count - offset)
+      if offset + size < shared.count { size &= ~63 }
+      let piece = UnsafeMutableRawBufferPointer(start: buffer + used, count: size)
+      shared.copyBytes(from: offset, into: piece)
+      let produced = UnsafeRawBufferPointer(piece)
+      count += size
+      gzip?.consume(produced)
+      if memory != nil { memory?.append(contentsOf: produced) }
+      offset += size
+      if fd != nil {
+        used += size
+      }
     }
   }
 

@@ -82,3 +82,47 @@ func temporaryDirectory() throws -> URL {
   #expect(measured.byteCount == GraphFile.encode(graph).count)
   #expect(measured.gzipByteCount.map { $0 > 0 && $0 < measured.byteCount } == true)
 }
+
+/// A graph whose tensor bytes are computed on demand encodes exactly like one holding
+/// them, in every format, and measuring its size never computes them.
+@Suite struct DeferredTensorEncodingTests {
+  final class Calls: @unchecked Sendable {
+    var count = 0
+  }
+
+  static func graph(pending: Bool, calls: Calls) -> Graph {
+    let count = 3 * 1024 * 1024 + 20  // several write-buffer pieces, with a ragged end
+    let pattern: @Sendable (Int) -> UInt8 = { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+    let content =
+      pending
+      ? SharedBytes(count: count) { offset, buffer in
+        calls.count += 1
+        for index in 0..<buffer.count { buffer[index] = pattern(offset + index) }
+      }
+      : SharedBytes((0..<count).map(pattern))
+    let tensor = Tensor(dtype: .uint8, shape: TensorShape([Int64(count)]), content: content)
+    return Graph(nodes: [
+      Node(name: "weights", op: "Const", attrs: ["dtype": .type(.uint8), "value": .tensor(tensor)]),
+      Node(name: "out", op: "Identity", inputs: [.data("weights")], attrs: ["T": .type(.uint8)]),
+    ])
+  }
+
+  @Test(arguments: [GraphFormat.binary, .text, .memmapped])
+  func encodesLikeEagerBytes(_ format: GraphFormat) throws {
+    let calls = Calls()
+    let eager = Self.graph(pending: false, calls: calls)
+    let pending = Self.graph(pending: true, calls: calls)
+    #expect(GraphFile.encode(pending, format: format) == GraphFile.encode(eager, format: format))
+    #expect(calls.count > 0)
+  }
+
+  @Test func measuringDoesNotCompute() throws {
+    let calls = Calls()
+    let pending = Self.graph(pending: true, calls: calls)
+    let eager = Self.graph(pending: false, calls: calls)
+    #expect(GraphFile.measure(pending, gzip: false).byteCount == GraphFile.measure(eager, gzip: false).byteCount)
+    #expect(calls.count == 0)
+    #expect(GraphFile.measure(pending, gzip: true).gzipByteCount == GraphFile.measure(eager, gzip: true).gzipByteCount)
+    #expect(calls.count > 0)
+  }
+}

@@ -117,28 +117,24 @@ public struct QuantizeWeights: GraphTransform {
       jobs[index].quantized = true
     }
 
-    let sizes = jobs.map { $0.quantized ? $0.elements.count : 0 }
-    let arena = try OutputArena(sizes: sizes)
-    let work = jobs
-    Parallel.forEachChunk(of: sizes) { index, range in
-      let job = work[index]
-      let codes = arena.base(index).assumingMemoryBound(to: UInt8.self)
-      if job.finite {
-        FloatKernels.quantizeFinite(
-          job.elements.base, range, into: codes, rangeScale: job.range.rangeScale, zeroOffset: job.range.zeroOffset)
-      } else {
-        FloatKernels.quantize(
-          job.elements.base, range, into: codes, rangeScale: job.range.rangeScale,
-          zeroOffset: job.range.zeroOffset, nanCode: job.range.code(for: 0))
-      }
-    }
-
-    // Build the new node list; the tensors borrow their bytes from the arena and keep it alive.
+    // Build the new node list; the codes are computed when the graph is written.
     var replacements: [Int: [Node]] = [:]
     var quantizedValues = 0
-    for (index, job) in jobs.enumerated() where job.quantized {
+    for job in jobs where job.quantized {
       let original = graph.nodes[job.node]
-      replacements[job.node] = quantizedNodes(for: original, job: job, codes: arena.bytes(index))
+      let codes = deferredOutput(count: job.elements.count, elementSize: 1) { range, output in
+        let codes = output.assumingMemoryBound(to: UInt8.self)
+        if job.finite {
+          FloatKernels.quantizeFinite(
+            job.elements.base, range, into: codes, rangeScale: job.range.rangeScale,
+            zeroOffset: job.range.zeroOffset)
+        } else {
+          FloatKernels.quantize(
+            job.elements.base, range, into: codes, rangeScale: job.range.rangeScale,
+            zeroOffset: job.range.zeroOffset, nanCode: job.range.code(for: 0))
+        }
+      }
+      replacements[job.node] = quantizedNodes(for: original, job: job, codes: codes)
       quantizedValues += job.elements.count
     }
     var nodes: [Node] = []

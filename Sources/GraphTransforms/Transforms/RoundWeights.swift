@@ -98,22 +98,17 @@ public struct RoundWeights: GraphTransform {
       jobs[index].rounded = true
     }
 
-    let counts = jobs.map { $0.rounded ? $0.elements.count : 0 }
-    let arena = try OutputArena(sizes: counts.map { $0 * 4 })
-    let work = jobs
     let steps = steps
-    Parallel.forEachChunk(of: counts) { index, range in
-      let job = work[index]
-      FloatKernels.round(
-        job.elements.base, range, into: arena.base(index), minimum: job.minimum, width: job.width, steps: steps)
-    }
-
     var nodes = graph.nodes
     var rounded = 0
-    for (index, job) in jobs.enumerated() where job.rounded {
+    for job in jobs where job.rounded {
       var node = nodes[job.node]
       guard case .tensor(let original)? = node.attrs["value"] else { continue }
-      node.attrs["value"] = .tensor(Tensor(dtype: .float, shape: original.shape, content: arena.bytes(index)))
+      let values = deferredOutput(count: job.elements.count, elementSize: 4) { range, output in
+        FloatKernels.round(
+          job.elements.base, range, into: output, minimum: job.minimum, width: job.width, steps: steps)
+      }
+      node.attrs["value"] = .tensor(Tensor(dtype: .float, shape: original.shape, content: values))
       nodes[job.node] = node
       rounded += 1
     }

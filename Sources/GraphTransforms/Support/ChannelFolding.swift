@@ -115,11 +115,11 @@ func floatVectorConst(_ name: String, _ values: [Float], device: String = "") ->
 
 /// Per-channel scales for weight tensors, applied in one batch (Conv2D weights are HWIO and
 /// DepthwiseConv2dNative's HW·in·multiplier, so the output channel of a flat element is its
-/// index modulo the channel count): the new tensors share one
-/// output arena and are computed on all cores, reading the old ones where they lie (often
-/// in the memory-mapped input). Scaling a ResNet-50's 94 MB of convolution weights tensor
-/// by tensor through `DenseTensor` copies cost 0.2 s; this costs the page faults of the
-/// new bytes and one pass over the old.
+/// index modulo the channel count): the new tensors are computed when the graph is written
+/// (`deferredOutput`), on all cores, reading the old ones where they lie (often in the
+/// memory-mapped input). Scaling a ResNet-50's 94 MB of convolution weights tensor by
+/// tensor through `DenseTensor` copies cost 0.2 s; in one output arena it cost the page
+/// faults of 94 MB of new memory; now it costs one pass over the old bytes.
 struct WeightScaling {
   /// One tensor to scale: output channel `k` of element `i` is `i % channels`, or, when
   /// `channelsInRows`, row `i / (count / channels)` (a MatMul with `transpose_b`).
@@ -141,68 +141,62 @@ struct WeightScaling {
       else { throw TransformError("weights of \(job.tensor.shape) do not have \(job.scale.count) output channels") }
       sources.append(elements)
     }
-    let arena = try OutputArena(sizes: sources.map { $0.count * 4 })
-    // Pieces of whole rows (a row is one value per channel, or one channel's values).
-    var pieces: [(job: Int, rows: Range<Int>)] = []
-    for (index, job) in jobs.enumerated() {
-      let rowLength = job.channelsInRows ? sources[index].count / job.scale.count : job.scale.count
-      let rows = sources[index].count / rowLength
-      let rowsPerPiece = max(1, Parallel.chunkSize / rowLength)
-      for start in stride(from: 0, to: rows, by: rowsPerPiece) {
-        pieces.append((index, start..<min(rows, start + rowsPerPiece)))
-      }
-    }
-    let work = pieces
-    let inputs = sources
-    let scales = jobs.map(\.scale)
-    let inRows = jobs.map(\.channelsInRows)
-    Parallel.forEach(work.count) { piece in
-      let (job, rows) = work[piece]
-      let source = inputs[job]
-      let scale = scales[job]
-      let output = arena.base(job).assumingMemoryBound(to: Float.self)
-      let rowLength = inRows[job] ? source.count / scale.count : scale.count
-      scale.withUnsafeBufferPointer { scale in
-        let input = source.base
-        let out = UnsafeMutableRawPointer(output)
-        for row in rows {
-          let start = row &* rowLength
-          var offset = 0
-          // Eight lanes at a time; the weights may be unaligned (borrowed from the file).
-          if inRows[job] {
-            let factor = SIMD8<Float>(repeating: scale[row])
-            while offset &+ 8 <= rowLength {
-              let at = (start &+ offset) &* 4
-              out.storeBytes(
-                of: input.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self) * factor, toByteOffset: at,
-                as: SIMD8<Float>.self)
-              offset &+= 8
-            }
-            while offset < rowLength {
-              output[start &+ offset] = source[start &+ offset] * scale[row]
-              offset &+= 1
-            }
-          } else {
-            guard let first = scale.baseAddress else { continue }
-            let factors = UnsafeRawPointer(first)
-            while offset &+ 8 <= rowLength {
-              let at = (start &+ offset) &* 4
-              let factor = factors.loadUnaligned(fromByteOffset: offset &* 4, as: SIMD8<Float>.self)
-              out.storeBytes(
-                of: input.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self) * factor, toByteOffset: at,
-                as: SIMD8<Float>.self)
-              offset &+= 8
-            }
-            while offset < rowLength {
-              output[start &+ offset] = source[start &+ offset] * scale[offset]
-              offset &+= 1
-            }
-          }
+    return jobs.indices.map { index in
+      let source = sources[index]
+      let scale = jobs[index].scale
+      let inRows = jobs[index].channelsInRows
+      let rowLength = inRows ? source.count / scale.count : scale.count
+      let scaled = deferredOutput(count: source.count, elementSize: 4) { range, output in
+        scale.withUnsafeBufferPointer { scale in
+          Self.scale(source, range, rowLength: rowLength, channelsInRows: inRows, by: scale, into: output)
         }
       }
+      return Tensor(dtype: .float, shape: jobs[index].tensor.shape, content: scaled)
     }
-    return jobs.indices.map { index in
-      Tensor(dtype: .float, shape: jobs[index].tensor.shape, content: arena.bytes(index))
+  }
+
+  /// Scales elements `range` of `source` into `output` (addressed by element index): by
+  /// `scale[row]` for every element of a row when `channelsInRows`, else by `scale[column]`.
+  static func scale(
+    _ source: FloatElements, _ range: Range<Int>, rowLength: Int, channelsInRows: Bool,
+    by scale: UnsafeBufferPointer<Float>, into output: UnsafeMutableRawPointer
+  ) {
+    guard let factors = scale.baseAddress.map(UnsafeRawPointer.init) else { return }
+    let input = source.base
+    var index = range.lowerBound
+    while index < range.upperBound {
+      // One row segment at a time; the weights may be unaligned (borrowed from the file).
+      let row = index / rowLength
+      let end = Swift.min(range.upperBound, (row &+ 1) &* rowLength)
+      var column = index &- row &* rowLength
+      if channelsInRows {
+        let factor = scale[row]
+        let lanes = SIMD8<Float>(repeating: factor)
+        while index &+ 8 <= end {
+          output.storeBytes(
+            of: input.loadUnaligned(fromByteOffset: index &* 4, as: SIMD8<Float>.self) * lanes,
+            toByteOffset: index &* 4, as: SIMD8<Float>.self)
+          index &+= 8
+        }
+        while index < end {
+          output.storeBytes(of: source[index] * factor, toByteOffset: index &* 4, as: Float.self)
+          index &+= 1
+        }
+      } else {
+        while index &+ 8 <= end {
+          let lanes = factors.loadUnaligned(fromByteOffset: column &* 4, as: SIMD8<Float>.self)
+          output.storeBytes(
+            of: input.loadUnaligned(fromByteOffset: index &* 4, as: SIMD8<Float>.self) * lanes,
+            toByteOffset: index &* 4, as: SIMD8<Float>.self)
+          index &+= 8
+          column &+= 8
+        }
+        while index < end {
+          output.storeBytes(of: source[index] * scale[column], toByteOffset: index &* 4, as: Float.self)
+          index &+= 1
+          column &+= 1
+        }
+      }
     }
   }
 }

@@ -11,7 +11,14 @@ public enum KernelRegistry {
     ("shape", shapeKernels),
     ("reduction", reductionKernels),
     ("linear algebra", linearAlgebraKernels),
+    ("einsum", ["Einsum": einsumKernel]),
     ("bias", ["BiasAdd": biasAddKernel]),
+    ("convolution", convolutionKernels),
+    ("pooling", poolingKernels),
+    ("normalization", normalizationKernels),
+    ("space batch", spaceBatchKernels),
+    ("resize", resizeKernels),
+    ("dequantize", dequantizeKernels),
   ]
 
   /// Every kernel by op name.

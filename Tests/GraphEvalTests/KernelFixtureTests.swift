@@ -8,8 +8,9 @@ import Testing
 
 /// Every kernel case TensorFlow computed (Scripts/kernel_fixtures/generate.py) gives the
 /// same outputs here: same dtypes and shapes, integers and bools exactly, floats within a
-/// few ulps, and an error wherever TensorFlow's kernel raised one.
-@Test(arguments: ["elementwise", "elementwise_more", "shape", "reduction", "linear_algebra"])
+/// few ulps (to the bit where the evaluator replays TensorFlow's arithmetic, a little
+/// wider for long convolution sums), and an error wherever TensorFlow's kernel raised one.
+@Test(arguments: ["elementwise", "elementwise_more", "shape", "reduction", "linear_algebra", "einsum", "nn"])
 func kernelsMatchTensorFlow(family: String) throws {
   let cases = try KernelFixture.load(family: family)
   for fixture in cases {
@@ -23,6 +24,9 @@ struct KernelFixture {
   var inputs: [DenseTensor]
   var expected: [DenseTensor]
   var expectedError: String?
+  /// Whether the evaluator may decline the case as a limitation (generate.py writes
+  /// `<case>/limitation_ok` where TensorFlow's CPU kernels lack it too).
+  var limitationOK = false
 
   static func load(family: String) throws -> [KernelFixture] {
     guard let url = Bundle.module.url(forResource: "Fixtures/\(family)", withExtension: "pb") else {
@@ -46,10 +50,11 @@ struct KernelFixture {
       var expected: [DenseTensor] = []
       while let value = try constant("\(node.name)/expected_\(expected.count)") { expected.append(value) }
       let error = try constant("\(node.name)/expected_error")?.values(as: [UInt8].self)?.first
+      let limitationOK = try constant("\(node.name)/limitation_ok")?.values(as: Bool.self)?.first ?? false
       fixtures.append(
         KernelFixture(
           node: node, inputs: inputs, expected: expected,
-          expectedError: error.map { String(decoding: $0, as: UTF8.self) }))
+          expectedError: error.map { String(decoding: $0, as: UTF8.self) }, limitationOK: limitationOK))
     }
     #expect(!fixtures.isEmpty || family != "elementwise", "no cases in \(family).pb")
     return fixtures
@@ -61,6 +66,7 @@ struct KernelFixture {
     do {
       outputs = try Evaluator().evaluate(node, inputs: inputs)
     } catch {
+      if error.isLimitation && limitationOK { return }
       if expectedError == nil {
         Issue.record("\(name): evaluator failed: \(error)")
       } else if error.isLimitation {
@@ -77,19 +83,55 @@ struct KernelFixture {
       return
     }
     for (port, (actual, wanted)) in zip(outputs, expected).enumerated() {
-      if let problem = Self.difference(actual, wanted) {
+      let exact = Self.bitExactOps.contains(node.op)
+      if let problem = Self.difference(actual, wanted, exact: exact, relative: dotProductTolerance ?? 2e-6) {
         Issue.record("\(name) output \(port): \(problem)")
       }
     }
   }
 
-  /// nil when `actual` matches `wanted`; otherwise what differs first.
-  static func difference(_ actual: DenseTensor, _ wanted: DenseTensor) -> String? {
+  /// Ops whose float results the evaluator computes with TensorFlow's own operations in
+  /// TensorFlow's order (no sums of many terms), so they must agree to the bit:
+  /// `quantize_weights` relies on Dequantize matching exactly.
+  static let bitExactOps: Set<String> = [
+    "Dequantize", "ResizeBilinear", "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3",
+    "BatchNormWithGlobalNormalization",
+  ]
+
+  /// The float32 relative tolerance of a convolution whose outputs each sum `n` products.
+  ///
+  /// The fixtures' real-valued convolutions take positive inputs, so nothing cancels,
+  /// but OpenBLAS here and oneDNN in TensorFlow block and order the sums differently.
+  /// Each side's rounding error then grows like a random walk, about √n · u (u = 2⁻²⁴;
+  /// the worst case n · u is never approached), and TensorFlow's is the larger: 2.4e-6
+  /// on a 2304-term Conv2DBackpropInput whose exact value the evaluator matches. Allow
+  /// 4 √n · u, and never less than the default 2e-6. nil for other ops.
+  var dotProductTolerance: Double? {
+    // Both convolutions and the input gradient take the filter as input 1.
+    guard inputs.count > 1, inputs[1].rank == 4 else { return nil }
+    let filter = inputs[1].shape
+    let terms: Int
+    switch node.op {
+    case "Conv2D": terms = filter[0] * filter[1] * filter[2]
+    case "DepthwiseConv2dNative": terms = filter[0] * filter[1]
+    case "Conv2DBackpropInput": terms = filter[0] * filter[1] * filter[3]
+    default: return nil
+    }
+    return max(2e-6, 4 * Double(terms).squareRoot() * 0x1p-24)
+  }
+
+  /// nil when `actual` matches `wanted` (to the bit when `exact`, float32 within
+  /// `relative` otherwise); otherwise what differs first.
+  static func difference(
+    _ actual: DenseTensor, _ wanted: DenseTensor, exact: Bool = false, relative: Double = 2e-6
+  ) -> String? {
     guard actual.dtype == wanted.dtype else { return "dtype \(actual.dtype), expected \(wanted.dtype)" }
     guard actual.shape == wanted.shape else { return "shape \(actual.shape), expected \(wanted.shape)" }
     switch (actual.storage, wanted.storage) {
+    case (.float(let a), .float(let b)) where exact:
+      return firstMismatch(a, b) { x, y in x.bitPattern == y.bitPattern || (x.isNaN && y.isNaN) }
     case (.float(let a), .float(let b)):
-      return firstMismatch(a, b) { x, y in close(Double(x), Double(y), relative: 2e-6, absolute: 1e-30) }
+      return firstMismatch(a, b) { x, y in close(Double(x), Double(y), relative: relative, absolute: 1e-30) }
     case (.double(let a), .double(let b)):
       return firstMismatch(a, b) { x, y in close(x, y, relative: 1e-13, absolute: 1e-300) }
     default:

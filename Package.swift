@@ -34,9 +34,7 @@ let package = Package(
     .target(name: "GraphIO", dependencies: ["GraphIR", "CGraphProtos", "CProtobufC", "CZlib"]),
     .target(
       name: "GraphEval",
-      dependencies: [
-        "GraphIR", "COpenBLAS", .product(name: "RealModule", package: "swift-numerics"),
-      ]),
+      dependencies: ["GraphIR", .product(name: "RealModule", package: "swift-numerics")]),
     .target(name: "GraphTransforms", dependencies: ["GraphIR", "GraphEval"]),
     .target(
       name: "GraphCommands",

@@ -137,7 +137,7 @@ struct VerifyOptions: ParsableArguments {
     lines.append(
       format("verify: original %.3f s, ", comparison.originalSeconds)
         + format("transformed %.3f s, ", comparison.transformedSeconds)
-        + "tolerance \(format("%.3g", tolerance))")
+        + "tolerance \(format("%.3g", tolerance)); BLAS: \(BLASBackend.coreName)")
     return lines
   }
 

@@ -59,10 +59,15 @@ public struct KernelInvocation: Sendable {
 
   // MARK: Attributes
 
-  /// A type attribute such as `T` or `DstT`.
-  public func type(_ name: String) throws(EvalError) -> DataType {
-    guard case .type(let value)? = node.attrs[name] else { throw missing(name, "a type") }
-    return value
+  /// A type attribute such as `T` or `DstT`; `defaultValue` when absent.
+  public func type(_ name: String, default defaultValue: DataType? = nil) throws(EvalError) -> DataType {
+    switch node.attrs[name] {
+    case .type(let value)?: return value
+    case nil:
+      guard let defaultValue else { throw missing(name, "a type") }
+      return defaultValue
+    default: throw missing(name, "a type")
+    }
   }
 
   /// An int attribute; `defaultValue` when absent.

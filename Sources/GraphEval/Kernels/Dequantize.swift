@@ -18,7 +18,9 @@ private let dequantizeKernel: Kernel = { invocation throws(EvalError) in
     throw input.dtype.isNumericForEvaluation
       ? .typeMismatch("Dequantize has no kernel for dtype \(input.dtype)") : .unsupportedType(input.dtype)
   }
-  switch try invocation.type("dtype") {
+  // TensorFlow's op definition defaults `dtype` to float, and GraphDefs written by
+  // TensorFlow's own quantize_weights (and ours) leave it out.
+  switch try invocation.type("dtype", default: .float) {
   case .float: break
   case .bfloat16: throw .unsupportedType(.bfloat16)
   case let other: throw .invalidArgument("Output type must be bfloat16 or float, is '\(other)'")

@@ -2,6 +2,7 @@
 
 import Foundation
 import GraphIO
+import GraphEval
 import GraphIR
 import GraphTestSupport
 import Testing
@@ -106,6 +107,22 @@ struct QuantizeWeightsTests {
     let original = Self.conv(Self.inputValues, Self.weightValues)
     let quantized = Self.conv(Self.inputValues, try result.dequantized("weights_op"))
     for (a, b) in zip(original, quantized) { #expect(abs(a - b) <= 0.5) }
+  }
+
+  /// The output form (a `Dequantize` without `dtype`, which TensorFlow defaults to float)
+  /// runs in the interpreter, and `--verify` measures the error the conv test allows.
+  @Test func theOutputRunsInTheInterpreter() throws {
+    var graph = Self.convGraph(input: Self.inputValues, inputShape: [1, 1, 6, 2])
+    graph.nodes[0] = Placeholder("input_op", shape: [1, 1, 6, 2])
+    let result = try runTransforms("quantize_weights(minimum_size=16)", on: graph, outputs: ["output"]).graph
+    #expect(result["weights_op"]?.attrs["dtype"] == nil)
+    let comparison = try GraphComparison.run(
+      original: graph, transformed: result, feeds: [FeedSpec(name: "input_op", dtype: .float, shape: [1, 1, 6, 2])],
+      outputs: [.data("output")], runs: 3)
+    let output = comparison.outputs[0]
+    #expect(output.maxAbsoluteError > 0)
+    #expect(output.maxAbsoluteError <= 0.5 * 4 / 6, "random inputs are at most 1 in size, TF's test inputs 6")
+    #expect(output.newlyNonFinite == 0)
   }
 
   @Test func rangesAlwaysIncludeZero() throws {

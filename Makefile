@@ -31,7 +31,7 @@ fuzz: deps
 example: build
 	@mkdir -p out
 	$(BIN)/transform_graph --in_graph=examples/tf1_classic.pb --out_graph=$(EXAMPLE_OUT) \
-	  --inputs=image --outputs=probabilities --transforms_file=examples/tf1_classic.transforms
+	  --inputs=image --outputs=probabilities --transforms_file=examples/tf1_classic.transforms --verify
 	$(BIN)/summarize_graph --in_graph=$(EXAMPLE_OUT)
 
 conformance: build

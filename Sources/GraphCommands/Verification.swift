@@ -17,10 +17,13 @@ struct VerifyOptions: ParsableArguments {
       valueName: "x"))
   var tolerance: Double = 1e-4
 
-  @Option(name: .customLong("verify_runs"), help: "How many seeded random input sets to run.")
+  @Option(
+    name: .customLong("verify_runs"), help: ArgumentHelp("How many seeded random input sets to run.", valueName: "n"))
   var runs: Int = 1
 
-  @Option(name: .customLong("verify_seed"), help: "Seed of the first input set; run k uses seed + k.")
+  @Option(
+    name: .customLong("verify_seed"),
+    help: ArgumentHelp("Seed of the first input set; run k uses seed + k.", valueName: "seed"))
   var seed: UInt64 = 0
 
   @Option(

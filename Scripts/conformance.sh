@@ -103,6 +103,8 @@ fi
 # --- a small helper for the checks tf_reference.py does not do ---------------------------------
 cat >"$work/check.py" <<'EOF'
 """compare OURS REF: node lists equal (versions ignored: this tool keeps them, TF drops them).
+compare_unordered OURS REF: the same nodes by name, in any order (for transforms where
+TensorFlow's order is a hash order).
 text TEXT BINARY: the text file parses in TensorFlow and equals the binary graph."""
 import sys
 from google.protobuf import text_format
@@ -132,6 +134,43 @@ if mode == "compare":
         print("library differs")
         sys.exit(1)
     print("nodes identical")
+elif mode == "compare_unordered":
+    # Same nodes in any order; when names differ, the same structure: each node is
+    # identified by its op, device, attributes and (recursively) its inputs, not its name,
+    # since which of several duplicates survives depends on TensorFlow's hash order.
+    ours, ref = load(a), load(b)
+    if ours.library != ref.library:
+        print("library differs")
+        sys.exit(1)
+    if sorted(n.SerializeToString(deterministic=True) for n in ours.node) == sorted(
+            n.SerializeToString(deterministic=True) for n in ref.node):
+        print("nodes identical (any order)")
+        sys.exit(0)
+    sys.setrecursionlimit(1000000)
+
+    def signatures(graph):
+        nodes = {n.name: n for n in graph.node}
+        memo = {}
+
+        def sig(name):
+            if name not in memo:
+                memo[name] = None  # a cycle reads as None rather than recursing forever
+                node = nodes[name]
+                inputs = []
+                for text in node.input:
+                    control = text.startswith("^")
+                    base, _, port = text.lstrip("^").partition(":")
+                    inputs.append((control, sig(base) if base in nodes else base, port or "0"))
+                attrs = sorted((k, v.SerializeToString(deterministic=True)) for k, v in node.attr.items())
+                memo[name] = hash((node.op, node.device, tuple(attrs), tuple(inputs)))
+            return memo[name]
+
+        return sorted(sig(n.name) for n in graph.node)
+
+    if signatures(ours) != signatures(ref):
+        print("nodes differ in structure (%d ours, %d TF)" % (len(ours.node), len(ref.node)))
+        sys.exit(1)
+    print("nodes identical (which duplicate keeps its name aside)")
 else:
     text, binary = load(a, text=True), load(b)
     if text.SerializeToString(deterministic=True) != binary.SerializeToString(deterministic=True):
@@ -154,9 +193,11 @@ json_field() {  # json_field FILE EXPR (python expression over `r`)
   "$py" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
 }
 
-# Runs our transform_graph and checks it against TensorFlow. check_transform GRAPH LABEL TRANSFORMS
+# Runs our transform_graph and checks it against TensorFlow.
+# check_transform GRAPH LABEL TRANSFORMS [unordered]; with `unordered`, the nodes must be
+# the same but may come in another order (merge_duplicate_nodes: TensorFlow's is a hash order).
 check_transform() {
-  local graph=$1 label=$2 transforms=$3 t0=$SECONDS
+  local graph=$1 label=$2 transforms=$3 compare=${4:+compare_unordered} t0=$SECONDS
   local ours=$work/$graph.$label.pb ref=$work/$graph.$label.ref.pb report=$work/$graph.$label.json
   local problems=() detail
   if ! "$bin/transform_graph" --quiet --in_graph="$graphs/$graph.pb" --out_graph="$ours" \
@@ -179,9 +220,9 @@ check_transform() {
   [ "$status" -eq 0 ] || problems+=("tf_reference exit $status")
   [ "$err" = "0.0" ] || problems+=("error $err (lossless: must be 0)")
   [ -z "$opdiff" ] || problems+=("op counts ours-TF $opdiff")
-  detail=$("$py" "$work/check.py" compare "$ours" "$ref" 2>&1) || problems+=("$(echo "$detail" | tail -1)")
+  detail=$("$py" "$work/check.py" "${compare:-compare}" "$ours" "$ref" 2>&1) || problems+=("$(echo "$detail" | tail -1)")
   if [ ${#problems[@]} -eq 0 ]; then
-    record "$graph" "$label" ok "err=0, $nodes nodes (TF $ref_nodes), nodes identical to TF" $((SECONDS - t0))
+    record "$graph" "$label" ok "err=0, $nodes nodes (TF $ref_nodes), $(echo "$detail" | tail -1) to TF" $((SECONDS - t0))
   else
     local IFS=';'
     record "$graph" "$label" FAIL "${problems[*]}" $((SECONDS - t0))
@@ -382,6 +423,9 @@ for graph in "${names[@]}"; do
   check_transform "$graph" remove_device "remove_device"
   check_transform "$graph" sort "sort_by_execution_order"
   check_transform "$graph" deploy "$deploy"
+  check_transform "$graph" add_default_attrs "add_default_attributes"
+  check_transform "$graph" merge_duplicates "merge_duplicate_nodes" unordered
+  check_transform "$graph" backport_concatv2 "backport_concatv2"
   check_fold "$graph" fold_constants "$deploy fold_constants(ignore_errors=true)"
   check_fold "$graph" fold_batch_norms \
     "$deploy fold_constants(ignore_errors=true) fold_batch_norms fold_old_batch_norms" bn

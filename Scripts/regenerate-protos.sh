@@ -28,6 +28,7 @@ done
   echo "#define C_GRAPH_PROTOS_H"
   for h in $(cd "$out/include" && find . -name '*.pb-c.h' | sed 's|^\./||' | LC_ALL=C sort); do echo "#include \"$h\""; done
   echo "#include \"descriptors.h\""
+  echo "#include \"op_list_data.h\""
   echo "#endif"
 } > "$out/include/CGraphProtos.h"
 cat > "$out/include/module.modulemap" <<'MODULEMAP'

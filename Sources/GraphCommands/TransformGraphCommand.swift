@@ -136,7 +136,8 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
     let graph = loaded.graph
     let inputGzip = gzipSize ? BackgroundValue { GraphFile.measure(graph, gzip: true).gzipByteCount } : nil
 
-    let context = TransformContext(inputs: inputNames, outputs: outputNames)
+    let context = TransformContext(
+      inputs: inputNames, outputs: outputNames, opDefinitions: TensorFlowOpDefinitions())
     let width = pipeline.steps.map { $0.call.name.count }.max() ?? 0
     // Sizes are only for the progress lines and the report; measuring costs an encode pass
     // per step.

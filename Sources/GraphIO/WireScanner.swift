@@ -147,6 +147,15 @@ enum WireScanner {
     }
   }
 
+  /// Whether `range` of `bytes` is a well-formed `message` no deeper than `maximumDepth`,
+  /// so that protobuf-c's recursive unpacking of it cannot overflow the stack.
+  static func isWellFormed(
+    _ bytes: UnsafeRawBufferPointer, range: Range<Int>, message: UnsafePointer<ProtobufCMessageDescriptor>
+  ) -> Bool {
+    var scanner = Scanner(bytes: bytes)
+    return (try? scanner.scan(message, range: range, path: "", depth: 0)) != nil
+  }
+
   private struct Scanner {
     let bytes: UnsafeRawBufferPointer
     var problemOffset = 0

@@ -184,6 +184,16 @@ struct ConformanceTests {
   /// Registered transforms that have no conformance case yet, each with the reason. Every
   /// other registered transform must appear in at least one case.
   static let notYetCovered: [String: String] = [
+    "add_default_attributes":
+      "no fixture yet (next session: add cases to Scripts/make_conformance_fixtures.py); "
+      + "`make conformance` checks it numerically against TensorFlow on real graphs",
+    "backport_concatv2": "no fixture yet: add a ConcatV2 case to Scripts/make_conformance_fixtures.py",
+    "backport_tensor_array_v3": "no fixture yet: the fixture graphs hold no TensorArray ops",
+    "insert_logging": "no fixture yet: add a case to Scripts/make_conformance_fixtures.py",
+    "merge_duplicate_nodes":
+      "TensorFlow reorders nodes by hash, so outputs differ by design; "
+      + "`make conformance` checks it numerically against TensorFlow on real graphs",
+    "obsfucate_names": "not registered by TensorFlow 2.21 (old spelling); obfuscate_names is covered",
     "prune_weights": "not a TensorFlow transform: TensorFlow has no reference output to compare with",
     "freeze_placeholders": "not a TensorFlow transform: TensorFlow has no reference output to compare with",
     "fold_batch_norms":
@@ -236,7 +246,8 @@ struct ConformanceTests {
     let outcome: Result<Graph, any Error> = Result {
       let pipeline = try TransformPipeline(parsing: testCase.transforms)
       let context = TransformContext(
-        inputs: ConformanceFixtures.names(testCase.inputs), outputs: ConformanceFixtures.names(testCase.outputs))
+        inputs: ConformanceFixtures.names(testCase.inputs), outputs: ConformanceFixtures.names(testCase.outputs),
+        opDefinitions: tensorFlowOps)
       warnings += pipeline.warnings
       return try pipeline.run(
         on: input, context: context,
@@ -329,7 +340,8 @@ struct ConformanceTests {
       let input = try GraphFile.read(path: ConformanceFixtures.path("graphs/\(testCase.graph).pb")).graph
       let pipeline = try TransformPipeline(parsing: testCase.transforms)
       let context = TransformContext(
-        inputs: ConformanceFixtures.names(testCase.inputs), outputs: ConformanceFixtures.names(testCase.outputs))
+        inputs: ConformanceFixtures.names(testCase.inputs), outputs: ConformanceFixtures.names(testCase.outputs),
+        opDefinitions: tensorFlowOps)
       guard let ours = try? pipeline.run(on: input, context: context) else { continue }
       let reference = try GraphFile.read(path: ConformanceFixtures.path(file)).graph
       #expect(

@@ -21,6 +21,35 @@ import Testing
     #expect(result.stdout.contains("--output_as_text"))
   }
 
+  @Test func theToolPassesTensorFlowsOpRegistryToTransforms() throws {
+    let folder = try scratchFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let input = folder.appendingPathComponent("in.pb").path
+    let out = folder.appendingPathComponent("out.pb").path
+    // A bare LRN, as an old producer wrote it, and two equal constants.
+    let graph = Graph(nodes: [
+      Node(name: "x", op: "Placeholder", attrs: ["dtype": .type(.float)]),
+      Node(name: "lrn", op: "LRN", inputs: [.data("x")]),
+      Node(name: "a", op: "Const", attrs: ["dtype": .type(.float), "value": .tensor(.floats([1], shape: []))]),
+      Node(name: "b", op: "Const", attrs: ["dtype": .type(.float), "value": .tensor(.floats([1], shape: []))]),
+      Node(name: "y", op: "AddN", inputs: [.data("lrn"), .data("a"), .data("b")], attrs: ["N": .i(3)]),
+    ])
+    try Data(GraphFile.encode(graph)).write(to: URL(fileURLWithPath: input))
+    let result = try runTool(
+      "transform_graph",
+      ["--in_graph=\(input)", "--out_graph=\(out)", "--inputs=x", "--outputs=y",
+       "--transforms=add_default_attributes merge_duplicate_nodes"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let after = try GraphFile.read(path: out).graph
+    #expect(after.nodes.map(\.name) == ["x", "lrn", "a", "y"])
+    #expect(
+      after.node(named: "lrn")?.attrs
+        == ["depth_radius": .i(5), "bias": .f(1), "alpha": .f(1), "beta": .f(0.5), "T": .type(.float)])
+    #expect(after.node(named: "y")?.inputs.map(\.description) == ["lrn", "a", "a"])
+    // AddN's T has no default, so it stays missing.
+    #expect(after.node(named: "y")?.attrs["T"] == nil)
+  }
+
   @Test func theExampleRecipeRunsAndReportsEachStep() throws {
     let folder = try scratchFolder()
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -33,11 +33,17 @@ public func runTransforms(
 ) throws -> TransformRun {
   let pipeline = try TransformPipeline(parsing: spec)
   var diagnostics: [Diagnostic] = []
-  let context = TransformContext(inputs: inputs, outputs: outputs)
+  let ops = TensorFlowOpDefinitions()
+  let context = TransformContext(inputs: inputs, outputs: outputs, opDefinitions: ops)
   let first = try pipeline.run(on: graph, context: context, progress: { diagnostics += $0.diagnostics })
-  let second = try pipeline.run(on: graph, context: TransformContext(inputs: inputs, outputs: outputs))
+  let second = try pipeline.run(
+    on: graph, context: TransformContext(inputs: inputs, outputs: outputs, opDefinitions: ops))
   guard GraphFile.encode(first) == GraphFile.encode(second) else {
     throw HarnessError(description: "two runs of '\(spec)' produced different bytes")
   }
   return TransformRun(graph: first, diagnostics: diagnostics, warnings: pipeline.warnings)
 }
+
+/// TensorFlow's op registry (the table compiled into the tool) plus each graph's
+/// functions, for tests that build a `TransformContext` themselves.
+public let tensorFlowOps: any OpDefinitionSource = TensorFlowOpDefinitions()

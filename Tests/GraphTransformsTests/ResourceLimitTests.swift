@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import GraphIR
+import GraphTestSupport
 import GraphTransforms
 import Testing
 
@@ -78,7 +79,8 @@ private let ring: Graph = {
     let pipeline = try TransformPipeline(parsing: name + (argumentsByTransform[name] ?? ""))
     for (label, graph, output) in Self.cases {
       let start = ContinuousClock.now
-      let context = TransformContext(inputs: inputsByTransform[name] ?? ["n0"], outputs: [output])
+      let context = TransformContext(
+        inputs: inputsByTransform[name] ?? ["n0"], outputs: [output], opDefinitions: tensorFlowOps)
       // (A `catch let … as` here crashes the Swift 6.3 compiler's ownership verifier.)
       let outcome: Result<Graph, PipelineError>
       do throws(PipelineError) {

@@ -16,4 +16,5 @@
 #include "tensorflow/core/protobuf/graph_debug_info.pb-c.h"
 #include "tensorflow/core/util/memmapped_file_system.pb-c.h"
 #include "descriptors.h"
+#include "op_list_data.h"
 #endif

@@ -9,6 +9,7 @@
 #include "graph_transforms/wire.pb-c.h"
 #include "tensorflow/core/framework/graph.pb-c.h"
 #include "tensorflow/core/framework/tensor.pb-c.h"
+#include "tensorflow/core/framework/op_def.pb-c.h"
 #include "tensorflow/core/framework/resource_handle.pb-c.h"
 #include "tensorflow/core/util/memmapped_file_system.pb-c.h"
 
@@ -28,6 +29,10 @@ static inline const ProtobufCMessageDescriptor *CGraphProtos_resourceHandle(void
 }
 static inline const ProtobufCMessageDescriptor *CGraphProtos_variantTensorData(void) {
   return &tensorflow__variant_tensor_data_proto__descriptor;
+}
+/* Function signatures in a graph's library, checked before protobuf-c unpacks them. */
+static inline const ProtobufCMessageDescriptor *CGraphProtos_opDef(void) {
+  return &tensorflow__op_def__descriptor;
 }
 static inline const ProtobufCMessageDescriptor *CGraphProtos_memmappedDirectory(void) {
   return &tensorflow__memmapped_file_system_directory__descriptor;

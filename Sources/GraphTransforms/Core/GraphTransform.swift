@@ -34,11 +34,19 @@ public final class TransformContext: @unchecked Sendable {
   public private(set) var diagnostics: [Diagnostic] = []
   /// The transform currently running, for attributing diagnostics.
   var currentTransform = ""
+  /// Where op definitions come from. The tool passes TensorFlow's registry (GraphIO's
+  /// `TensorFlowOpDefinitions`); it is injected rather than imported so that transforms
+  /// stay free of C and can be tested with a small table.
+  public let opDefinitions: any OpDefinitionSource
 
-  /// A context for one run with the raw `--inputs` and `--outputs` pieces.
-  public init(inputs: [String], outputs: [String]) {
+  /// A context for one run with the raw `--inputs` and `--outputs` pieces. Without
+  /// `opDefinitions`, every op is unknown: treated as stateful, with no defaults.
+  public init(
+    inputs: [String], outputs: [String], opDefinitions: any OpDefinitionSource = NoOpDefinitions()
+  ) {
     self.inputs = inputs
     self.outputs = outputs
+    self.opDefinitions = opDefinitions
   }
 
   /// `--inputs` with `^` and `:port` removed: the node names.

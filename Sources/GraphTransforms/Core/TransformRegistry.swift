@@ -8,11 +8,17 @@
 public enum TransformRegistry {
   /// Every registered transform type, sorted by name.
   public static let all: [any GraphTransform.Type] = [
+    AddDefaultAttributes.self,
+    BackportConcatv2.self,
+    BackportTensorArrayV3.self,
     FoldBatchNorms.self,
     FoldConstants.self,
     FoldOldBatchNorms.self,
     FreezePlaceholders.self,
+    InsertLogging.self,
+    MergeDuplicateNodes.self,
     ObfuscateNames.self,
+    ObsfucateNames.self,
     PruneWeights.self,
     QuantizeWeights.self,
     RemoveAttribute.self,

@@ -18,7 +18,7 @@ public import GraphIR
 /// `--inputs`/`--outputs` strings exactly as written, so `--outputs=prob:0` or `^prob`
 /// left `prob` to be renamed (and the renamed graph no longer had the output the caller
 /// asked for). Here the port and `^` are removed first, so those spellings protect `prob`.
-/// The old spelling `obsfucate_names` is not registered.
+/// The old spelling `obsfucate_names` is registered as an alias (`ObsfucateNames`).
 public struct ObfuscateNames: GraphTransform {
   /// The transform's name in transform strings, as TensorFlow spells it.
   public static let name = "obfuscate_names"

@@ -24,6 +24,7 @@ typedef struct Tensorflow__OpDef Tensorflow__OpDef;
 typedef struct Tensorflow__OpDef__ArgDef Tensorflow__OpDef__ArgDef;
 typedef struct Tensorflow__OpDef__AttrDef Tensorflow__OpDef__AttrDef;
 typedef struct Tensorflow__OpDeprecation Tensorflow__OpDeprecation;
+typedef struct Tensorflow__OpList Tensorflow__OpList;
 
 
 /* --- enums --- */
@@ -103,6 +104,21 @@ struct  Tensorflow__OpDeprecation
     , 0, (char *)protobuf_c_empty_string }
 
 
+/*
+ * A set of op definitions: the format of TensorFlow's op registry dump, which
+ * Scripts/make_op_defs.py strips and embeds as the tool's op-definition table.
+ */
+struct  Tensorflow__OpList
+{
+  ProtobufCMessage base;
+  size_t n_op;
+  Tensorflow__OpDef **op;
+};
+#define TENSORFLOW__OP_LIST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&tensorflow__op_list__descriptor) \
+    , 0,NULL }
+
+
 /* Tensorflow__OpDef__ArgDef methods */
 void   tensorflow__op_def__arg_def__init
                      (Tensorflow__OpDef__ArgDef         *message);
@@ -147,6 +163,25 @@ Tensorflow__OpDeprecation *
 void   tensorflow__op_deprecation__free_unpacked
                      (Tensorflow__OpDeprecation *message,
                       ProtobufCAllocator *allocator);
+/* Tensorflow__OpList methods */
+void   tensorflow__op_list__init
+                     (Tensorflow__OpList         *message);
+size_t tensorflow__op_list__get_packed_size
+                     (const Tensorflow__OpList   *message);
+size_t tensorflow__op_list__pack
+                     (const Tensorflow__OpList   *message,
+                      uint8_t             *out);
+size_t tensorflow__op_list__pack_to_buffer
+                     (const Tensorflow__OpList   *message,
+                      ProtobufCBuffer     *buffer);
+Tensorflow__OpList *
+       tensorflow__op_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   tensorflow__op_list__free_unpacked
+                     (Tensorflow__OpList *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Tensorflow__OpDef__ArgDef_Closure)
@@ -161,6 +196,9 @@ typedef void (*Tensorflow__OpDef_Closure)
 typedef void (*Tensorflow__OpDeprecation_Closure)
                  (const Tensorflow__OpDeprecation *message,
                   void *closure_data);
+typedef void (*Tensorflow__OpList_Closure)
+                 (const Tensorflow__OpList *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -171,6 +209,7 @@ extern const ProtobufCMessageDescriptor tensorflow__op_def__descriptor;
 extern const ProtobufCMessageDescriptor tensorflow__op_def__arg_def__descriptor;
 extern const ProtobufCMessageDescriptor tensorflow__op_def__attr_def__descriptor;
 extern const ProtobufCMessageDescriptor tensorflow__op_deprecation__descriptor;
+extern const ProtobufCMessageDescriptor tensorflow__op_list__descriptor;
 
 PROTOBUF_C__END_DECLS
 

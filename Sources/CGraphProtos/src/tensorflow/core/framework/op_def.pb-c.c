@@ -110,6 +110,51 @@ void   tensorflow__op_deprecation__free_unpacked
   assert(message->base.descriptor == &tensorflow__op_deprecation__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   tensorflow__op_list__init
+                     (Tensorflow__OpList         *message)
+{
+  static const Tensorflow__OpList init_value = TENSORFLOW__OP_LIST__INIT;
+  *message = init_value;
+}
+size_t tensorflow__op_list__get_packed_size
+                     (const Tensorflow__OpList *message)
+{
+  assert(message->base.descriptor == &tensorflow__op_list__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t tensorflow__op_list__pack
+                     (const Tensorflow__OpList *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &tensorflow__op_list__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t tensorflow__op_list__pack_to_buffer
+                     (const Tensorflow__OpList *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &tensorflow__op_list__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Tensorflow__OpList *
+       tensorflow__op_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Tensorflow__OpList *)
+     protobuf_c_message_unpack (&tensorflow__op_list__descriptor,
+                                allocator, len, data);
+}
+void   tensorflow__op_list__free_unpacked
+                     (Tensorflow__OpList *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &tensorflow__op_list__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor tensorflow__op_def__arg_def__field_descriptors[9] =
 {
   {
@@ -614,5 +659,43 @@ const ProtobufCMessageDescriptor tensorflow__op_deprecation__descriptor =
   tensorflow__op_deprecation__field_indices_by_name,
   1,  tensorflow__op_deprecation__number_ranges,
   (ProtobufCMessageInit) tensorflow__op_deprecation__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor tensorflow__op_list__field_descriptors[1] =
+{
+  {
+    "op",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Tensorflow__OpList, n_op),
+    offsetof(Tensorflow__OpList, op),
+    &tensorflow__op_def__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned tensorflow__op_list__field_indices_by_name[] = {
+  0,   /* field[0] = op */
+};
+static const ProtobufCIntRange tensorflow__op_list__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor tensorflow__op_list__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "tensorflow.OpList",
+  "OpList",
+  "Tensorflow__OpList",
+  "tensorflow",
+  sizeof(Tensorflow__OpList),
+  1,
+  tensorflow__op_list__field_descriptors,
+  tensorflow__op_list__field_indices_by_name,
+  1,  tensorflow__op_list__number_ranges,
+  (ProtobufCMessageInit) tensorflow__op_list__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

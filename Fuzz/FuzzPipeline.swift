@@ -14,12 +14,18 @@ let recipes: [TransformPipeline] = [
   "strip_unused_nodes(type=float, shape=\"1,2\") obfuscate_names",
   "freeze_placeholders(name=p, value=1)",
   "rename_node(old_node_name=a, new_node_name=b) sort_by_execution_order",
+  "add_default_attributes backport_concatv2 backport_tensor_array_v3 merge_duplicate_nodes "
+    + "insert_logging(op=Mul, show_name=true) obsfucate_names",
 ].map { try! TransformPipeline(parsing: $0) }
 
 /// Run without --inputs: fold_constants rejects an input that is not a Placeholder, and
-/// the first node of a fuzzed graph rarely is one.
+/// the first node of a fuzzed graph rarely is one. The folds are capped at 64 Ki elements
+/// per result (`max_constant_size_in_bytes`, the evaluator's ceiling) instead of the
+/// default 10 MiB, so that one input cannot spend seconds computing a large constant: the
+/// kernels and the ceiling checks run the same code at any size.
 let unfedRecipes: [TransformPipeline] = [
-  "fold_constants fold_batch_norms fold_old_batch_norms fold_constants(allow_growth=true, clear_output_shapes=false)"
+  "fold_constants(max_constant_size_in_bytes=65536) fold_batch_norms fold_old_batch_norms "
+    + "fold_constants(allow_growth=true, clear_output_shapes=false, max_constant_size_in_bytes=65536)"
 ].map { try! TransformPipeline(parsing: $0) }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -30,7 +36,8 @@ public func fuzzPipeline(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let outputs = names.last.map { [$0] } ?? []
   let inputs = names.first.map { [$0] } ?? []
   for (pipeline, fed) in recipes.map({ ($0, true) }) + unfedRecipes.map({ ($0, false) }) {
-    let context = TransformContext(inputs: fed ? inputs : [], outputs: outputs)
+    let context = TransformContext(
+      inputs: fed ? inputs : [], outputs: outputs, opDefinitions: TensorFlowOpDefinitions())
     guard let result = try? pipeline.run(on: graph, context: context) else { continue }
     _ = GraphFile.encode(result, format: .binary)
     _ = GraphFile.encode(result, format: .text)

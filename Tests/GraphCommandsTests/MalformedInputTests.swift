@@ -153,6 +153,15 @@ let malformedCases: [MalformedCase] = {
       name: "summarize_graph on a content/shape mismatch",
       bytes: constGraph(tensor: tensorProto(dtype: 1, shape: [3], content: floats4)), tool: "summarize_graph",
       arguments: ["--in_graph=IN"], error: "tensor_content holds 8 bytes, but the shape needs 12"),
+    // Fuzz findings (FUZZING.md), minimised by libFuzzer.
+    MalformedCase(
+      name: "fuzz: a negative dtype number in a tensor (written back as read)",
+      bytes: [
+        0x0a, 0x32, 0x0a, 0x05, 0x73, 0x75, 0x62, 0x2f, 0x79, 0x12, 0x05, 0x43, 0x6f, 0x6e, 0x73, 0x74,
+        0x2a, 0x0b, 0x0a, 0x05, 0x64, 0x74, 0x79, 0x70, 0x65, 0x12, 0x02, 0x30, 0x01, 0x2a, 0x15, 0x0a,
+        0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x12, 0x0c, 0x42, 0x0a, 0x08, 0xfe, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0x40,
+      ], error: nil),
     MalformedCase(
       name: "convert_graphdef_memmapped_format on a negative dim",
       bytes: constGraph(tensor: tensorProto(dtype: 1, shape: [-1], content: floats4)),

@@ -159,3 +159,28 @@ func malformedBytesGiveOneClearError(bytes: [UInt8], expected: String) throws {
   #expect(error.description.contains("nested too deeply"))
   #expect(error.description.count < 400)
 }
+
+/// Fuzz finding (FuzzBinaryDecoder, 2026-11-23): a tensor whose `dtype` varint reads as a
+/// negative int32 (here -2, from a 9-byte varint). proto3 enums are open, so the decoder
+/// keeps the number; the encoder trapped converting it to protobuf-c's unsigned C enum.
+/// It is now written back as the same int32, and the graph round-trips.
+@Test func aNegativeDtypeNumberSurvivesARoundTrip() throws {
+  // node { name: "sub/y" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } }
+  //        attr { key: "value" value { tensor { dtype: <-2 as fe ff ff ff ff ff ff ff 40> } } } }
+  let bytes: [UInt8] = [
+    0x0a, 0x32, 0x0a, 0x05, 0x73, 0x75, 0x62, 0x2f, 0x79, 0x12, 0x05, 0x43, 0x6f, 0x6e, 0x73, 0x74,
+    0x2a, 0x0b, 0x0a, 0x05, 0x64, 0x74, 0x79, 0x70, 0x65, 0x12, 0x02, 0x30, 0x01, 0x2a, 0x15, 0x0a,
+    0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x12, 0x0c, 0x42, 0x0a, 0x08, 0xfe, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0x40,
+  ]
+  let graph = try GraphFile.decode(bytes)
+  guard case .tensor(let tensor) = graph.nodes.first?.attrs["value"] else {
+    Issue.record("no tensor in 'value'")
+    return
+  }
+  #expect(tensor.dtype.rawValue == -2)
+  let encoded = GraphFile.encode(graph)
+  let again = try GraphFile.decode(encoded)
+  #expect(again == graph)
+  #expect(GraphFile.encode(again) == encoded)
+}

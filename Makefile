@@ -7,7 +7,7 @@ EXAMPLE_OUT := out/tf1_classic_optimized.pb
 
 help:
 	@echo "make example      build, then run transform_graph on the bundled example graph"
-	@echo "make test         run all unit and CLI tests, then a short fuzz smoke run"
+	@echo "make test         run all unit and CLI tests, a short fuzz smoke run, then the CLI on fuzz-made graphs"
 	@echo "make fuzz         fuzz every target for at least 1M executions (FUZZING.md)"
 	@echo "make conformance  compare against TensorFlow's own engine (installs tensorflow-cpu into ~/.venvs/tf)"
 	@echo "make benchmark    time transform_graph on ResNet-50 beside cp and TensorFlow (BENCHMARKS.md)"
@@ -24,6 +24,7 @@ build: deps
 test: deps
 	$(SWIFT) test
 	SWIFT=$(SWIFT) Scripts/fuzz.sh smoke
+	Scripts/adversarial.sh .build/debug 40
 
 fuzz: deps
 	SWIFT=$(SWIFT) Scripts/fuzz.sh campaign $(or $(FUZZ_RUNS),1000000)

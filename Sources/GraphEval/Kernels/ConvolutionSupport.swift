@@ -247,16 +247,21 @@ extension DenseTensor {
   ///   overflows (an empty result may have huge sizes besides its zero) or does not
   ///   match `values`.
   static func checked<T: TensorElement>(_ values: [T], shape: [Int]) throws(EvalError) -> DenseTensor {
-    var count = 1
-    for dim in shape {
-      let (product, overflow) = count.multipliedReportingOverflow(by: dim)
-      guard !overflow, dim >= 0 else { throw .invalidArgument("invalid result shape \(shape)") }
-      count = product
-    }
-    guard count == values.count else {
-      throw .invalidArgument("\(values.count) elements do not fill a result of shape \(shape)")
-    }
+    try requireShape(shape, holds: values.count)
     return DenseTensor(values, shape: shape)
+  }
+
+  /// Checks that `shape` holds exactly `count` elements, without trapping on overflow.
+  static func requireShape(_ shape: [Int], holds count: Int) throws(EvalError) {
+    var product = 1
+    for dim in shape {
+      let (next, overflow) = product.multipliedReportingOverflow(by: dim)
+      guard !overflow, dim >= 0 else { throw .invalidArgument("invalid result shape \(shape)") }
+      product = next
+    }
+    guard product == count else {
+      throw .invalidArgument("\(count) elements do not fill a result of shape \(shape)")
+    }
   }
 }
 

@@ -38,15 +38,7 @@ extension DenseTensor {
   /// - Throws: `EvalError.invalidArgument` instead of trapping when the count does not
   ///   match `shape`, so a kernel bug cannot take the process down with it.
   func withValues<T: TensorElement>(_ values: [T], shape: [Int]) throws(EvalError) -> DenseTensor {
-    var count = 1
-    for dim in shape {
-      let (product, overflow) = count.multipliedReportingOverflow(by: dim)
-      guard !overflow, dim >= 0 else { throw .invalidArgument("invalid result shape \(shape)") }
-      count = product
-    }
-    guard count == values.count else {
-      throw .invalidArgument("\(values.count) elements do not fill a result of shape \(shape)")
-    }
+    try DenseTensor.requireShape(shape, holds: values.count)
     return try DenseTensor(values, shape: shape, dtype: dtype)
   }
 

@@ -30,26 +30,27 @@ enum SpaceBatchKernels {
 
   /// `SpaceToBatch(input, paddings)` with a square `block_size`, on 4-D inputs.
   static func spaceToBatch(_ invocation: KernelInvocation) throws(EvalError) -> [DenseTensor] {
-    try invocation.expectInputs(2)
-    let blockSize = try invocation.int("block_size")
-    guard blockSize > 1 else { throw .invalidArgument("Block size should be > 1: \(blockSize)") }
-    guard invocation.inputs[0].rank == 4 else {
-      throw .invalidArgument("input rank should be 4 instead of \(invocation.inputs[0].rank)")
-    }
-    let pairs = try ShapeMath.paddings(invocation.inputs[1], rank: 2)
-    return [try spaceToBatch(invocation.inputs[0], [blockSize, blockSize], pairs, invocation)]
+    let (blockShape, pairs) = try squareBlocks(invocation)
+    return [try spaceToBatch(invocation.inputs[0], blockShape, pairs, invocation)]
   }
 
   /// `BatchToSpace(input, crops)` with a square `block_size`, on 4-D inputs.
   static func batchToSpace(_ invocation: KernelInvocation) throws(EvalError) -> [DenseTensor] {
+    let (blockShape, pairs) = try squareBlocks(invocation)
+    return [try batchToSpace(invocation.inputs[0], blockShape, pairs, invocation)]
+  }
+
+  /// The rank-4 forms' `block_size` as a 2-D block shape, and their paddings or crops.
+  private static func squareBlocks(_ invocation: KernelInvocation) throws(EvalError) -> (
+    [Int], [(before: Int, after: Int)]
+  ) {
     try invocation.expectInputs(2)
     let blockSize = try invocation.int("block_size")
     guard blockSize > 1 else { throw .invalidArgument("Block size should be > 1: \(blockSize)") }
     guard invocation.inputs[0].rank == 4 else {
       throw .invalidArgument("input rank should be 4 instead of \(invocation.inputs[0].rank)")
     }
-    let pairs = try ShapeMath.paddings(invocation.inputs[1], rank: 2)
-    return [try batchToSpace(invocation.inputs[0], [blockSize, blockSize], pairs, invocation)]
+    return ([blockSize, blockSize], try ShapeMath.paddings(invocation.inputs[1], rank: 2))
   }
 
   /// The block shape and the `[M, 2]` paddings or crops, checked.

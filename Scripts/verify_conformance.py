@@ -33,6 +33,9 @@ def load(path):
     return graph
 
 
+# feed_for and rel_err restate tf_reference.py's rather than import them: that script runs
+# its main() on import, and its rel_err answers inf for any NaN, where this script must
+# measure the finite part as `--verify` does.
 def feed_for(graph, inputs, shape, seed=0):
     """The feed tf_reference.py uses: uniform [-1, 1) floats, integers in [0, 100)."""
     rng = np.random.default_rng(seed)

@@ -44,7 +44,7 @@ struct RunReport {
   /// The lines printed after a run: raw sizes always, gzip sizes when measured.
   var sizeLines: [String] {
     func share(_ part: Int, _ whole: Int) -> String {
-      whole > 0 ? format("%.1f%%", Double(part) * 100 / Double(whole)) : "-"
+      whole > 0 ? fixed(Double(part) * 100 / Double(whole), places: 1) + "%" : "-"
     }
     guard let output else { return [] }
     var lines = [

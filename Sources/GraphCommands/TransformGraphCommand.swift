@@ -129,7 +129,7 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
     if !quiet {
       printError(
         "read \(inGraph): \(loaded.graph.nodes.count) nodes, \(humanBytes(loaded.byteCount))"
-          + (loaded.format == .text ? " (text)" : "") + format(" in %.3f s", now() - start))
+          + (loaded.format == .text ? " (text)" : "") + " in \(fixed(now() - start, places: 3)) s")
     }
 
     let readSeconds = now() - start
@@ -145,7 +145,11 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
     let measure: ((Graph) -> Int)? =
       quiet && report.isEmpty ? nil : { GraphFile.measure($0, gzip: false).byteCount }
     var steps: [TransformPipeline.StepReport] = []
-    let result = try pipeline.run(on: loaded.graph, context: context, measure: measure) { report in
+    // A binary input's own size is the first step's starting point: what a user compares
+    // with is the file they have, and measuring it again cost a full encoding pass.
+    let inputSize = loaded.format == .binary ? loaded.byteCount : nil
+    let result = try pipeline.run(on: loaded.graph, context: context, measure: measure, inputSize: inputSize) {
+      report in
       steps.append(report)
       for diagnostic in report.diagnostics where diagnostic.severity == .warning || !quiet {
         printError(diagnostic.description)
@@ -155,7 +159,7 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
       }
       guard !quiet else { return }
       var line = "  " + padded(report.name, to: width)
-      line += format("  %7.3f s", report.seconds)
+      line += "  \(fixed(report.seconds, places: 3, width: 7)) s"
       line += "  \(report.nodesBefore) → \(report.nodesAfter) nodes"
       if let before = report.bytesBefore, let after = report.bytesAfter {
         line += "  \(humanBytes(after)) (\(humanDelta(after - before)))"
@@ -187,8 +191,8 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
     if !quiet {
       printError(
         "wrote \(outGraph): \(result.nodes.count) nodes, \(humanBytes(written.byteCount))"
-          + format(" in %.3f s", writeSeconds) + (gzipSize ? " with gzip counting" : "")
-          + format(" (%.3f s in all)", now() - start))
+          + " in \(fixed(writeSeconds, places: 3)) s" + (gzipSize ? " with gzip counting" : "")
+          + " (\(fixed(now() - start, places: 3)) s in all)")
     }
     var run = runReport(
       loaded: loaded, readSeconds: readSeconds, steps: steps, warnings: pipeline.warnings,
@@ -236,17 +240,20 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
 /// Checks that every `--outputs` node exists (TensorFlow would fail later, or not at all);
 /// a missing `--inputs` node is only a warning, as TensorFlow ignores it.
 func checkNamesExist(inputNames: [String], outputNames: [String], in graph: Graph) throws {
-  let names = Set(graph.nodes.map(\.name))
+  // A few names against thousands of nodes: a scan beats hashing every node name. The
+  // set is built only for the hint, when a name is missing.
+  func exists(_ node: String) -> Bool { graph.nodes.contains { $0.name == node } }
+  func allNames() -> Set<String> { Set(graph.nodes.map(\.name)) }
   for output in outputNames {
     let node = InputRef(parsing: output).node
-    guard names.contains(node) else {
-      throw CommandError("--outputs names '\(node)', but the graph has no node of that name" + hint(node, names))
+    guard exists(node) else {
+      throw CommandError("--outputs names '\(node)', but the graph has no node of that name" + hint(node, allNames()))
     }
   }
   for input in inputNames {
     let node = InputRef(parsing: input).node
-    if !names.contains(node) {
-      printError("warning: --inputs names '\(node)', but the graph has no node of that name" + hint(node, names))
+    if !exists(node) {
+      printError("warning: --inputs names '\(node)', but the graph has no node of that name" + hint(node, allNames()))
     }
   }
 }

@@ -26,11 +26,12 @@ final class ByteSink {
   /// The buffer not being filled; it may be being written.
   private var spare: UnsafeMutableRawPointer
   private let capacity = 1 << 20
-  private var used = 0
+  // One thread fills the sink; the checks cost more than the copies of small pieces.
+  @exclusivity(unchecked) private var used = 0
   private var gzip: GzipCounter?
   private let writer: BackgroundWriter?
   /// Bytes accepted so far.
-  private(set) var count = 0
+  @exclusivity(unchecked) private(set) var count = 0
   /// The first write error (errno), if any; later writes are dropped. Complete after `flush`.
   var writeError: Int32? { writer?.error }
   /// The pending tensors of the message being packed, by token address (`BinaryEncoder`).
@@ -72,6 +73,51 @@ final class ByteSink {
       buffer.copyMemory(from: base, byteCount: bytes.count)
       used = bytes.count
     }
+  }
+
+  /// Appends the tag and length of a length-delimited field (wire type 2).
+  func appendFieldHeader(number: UInt32, length: Int) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+      var end = 0
+      func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+          scratch[end] = UInt8(truncatingIfNeeded: value) | 0x80
+          value >>= 7
+          end += 1
+        }
+        scratch[end] = UInt8(value)
+        end += 1
+      }
+      varint(UInt64(number) << 3 | 2)
+      varint(UInt64(length))
+      append(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[0..<end])))
+    }
+  }
+
+  /// Whether the sink only counts bytes: `packInPlace` then never calls its packer.
+  var countsOnly: Bool { fd == nil && memory == nil && gzip == nil }
+
+  /// Whether `packInPlace` takes a piece of `size` bytes.
+  func canPackInPlace(_ size: Int) -> Bool { size <= capacity }
+
+  /// Appends `size` bytes that `pack` writes at the address it is given, in the write
+  /// buffer; a sink that only counts skips `pack`. `size` must pass `canPackInPlace`.
+  func packInPlace(_ size: Int, _ pack: (UnsafeMutablePointer<UInt8>) -> Int) {
+    guard !countsOnly else {
+      count += size
+      return
+    }
+    if fd != nil && capacity - used < size { handOff() }
+    // Sinks without a file reuse the buffer as scratch space.
+    let start = fd != nil ? buffer + used : buffer
+    let packed = pack(start.assumingMemoryBound(to: UInt8.self))
+    precondition(packed == size, "protobuf-c packed \(packed) bytes where it measured \(size)")
+    let produced = UnsafeRawBufferPointer(start: start, count: size)
+    count += size
+    gzip?.consume(produced)
+    if memory != nil { memory?.append(contentsOf: produced) }
+    if fd != nil { used += size }
   }
 
   /// Appends shared bytes; pending (computed) bytes are produced straight into the write

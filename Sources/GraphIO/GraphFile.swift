@@ -156,7 +156,8 @@ public enum GraphFile {
   /// The encoded size of a graph in bytes, and optionally its gzip size, without keeping
   /// the encoding.
   public static func measure(_ graph: Graph, gzip: Bool) -> WrittenGraph {
-    let sink = ByteSink(fd: nil, countGzip: gzip)
+    guard gzip else { return WrittenGraph(byteCount: BinaryEncoder.encodedSize(of: graph), gzipByteCount: nil) }
+    let sink = ByteSink(fd: nil, countGzip: true)
     BinaryEncoder.encode(graph, into: sink)
     return WrittenGraph(byteCount: sink.count, gzipByteCount: sink.finishGzip())
   }

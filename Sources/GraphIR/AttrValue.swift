@@ -104,6 +104,7 @@ public struct AttrMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
   /// Attributes in the given order; a repeated key keeps its last value, as a map would.
   public init(_ pairs: [(String, AttrValue)]) {
     entries = []
+    entries.reserveCapacity(pairs.count)
     for (key, value) in pairs { self[key] = value }
   }
 

@@ -44,57 +44,80 @@ extension Graph {
         throw .duplicateNodeName(node.name)
       }
     }
-    for node in nodes {
-      for input in node.inputs where index[input.node] == nil {
-        throw .danglingInput(node: node.name, input: input.description)
+    // Each input is looked up once; the producers, in flat arrays indexed by the
+    // consumer's edge range, are what the cycle check walks. (Arrays of arrays cost an
+    // allocation per node, a quarter of the validation that runs after every step.)
+    var edgeStart = [Int](repeating: 0, count: nodes.count + 1)
+    var producers: [Int] = []
+    producers.reserveCapacity(nodes.count * 2)
+    for (position, node) in nodes.enumerated() {
+      for input in node.inputs {
+        guard let source = index[input.node] else {
+          throw .danglingInput(node: node.name, input: input.description)
+        }
+        producers.append(source)
       }
+      edgeStart[position + 1] = producers.count
     }
-    let stuck = nodesOnCycles(index: index)
+    let stuck = nodesOnCycles(edgeStart: edgeStart, producers: producers)
     if !stuck.isEmpty { throw .cycle(stuck) }
   }
 
   /// Names of the nodes on cycles (and on paths between two cycles), in graph order.
-  /// Iterative, so deep graphs cannot overflow the stack.
-  func nodesOnCycles(index: [String: Int]) -> [String] {
-    var pending = [Int](repeating: 0, count: nodes.count)
-    var consumers = [[Int]](repeating: [], count: nodes.count)
-    var producers = [[Int]](repeating: [], count: nodes.count)
-    for (position, node) in nodes.enumerated() {
-      let isMerge = node.op == "Merge" || node.op == "RefMerge"
-      for input in node.inputs {
-        guard let source = index[input.node] else { continue }
-        let op = nodes[source].op
-        if isMerge && (op == "NextIteration" || op == "RefNextIteration") { continue }
-        pending[position] += 1
-        consumers[source].append(position)
-        producers[position].append(source)
+  /// Iterative, so deep graphs cannot overflow the stack. Node `i`'s producers are
+  /// `producers[edgeStart[i]..<edgeStart[i + 1]]`.
+  func nodesOnCycles(edgeStart: [Int], producers: [Int]) -> [String] {
+    let count = nodes.count
+    // A NextIteration feeding a Merge closes a TF1 loop; that edge does not count.
+    var counts = [Bool](repeating: true, count: producers.count)
+    for (position, node) in nodes.enumerated() where node.op == "Merge" || node.op == "RefMerge" {
+      for edge in edgeStart[position]..<edgeStart[position + 1] {
+        let op = nodes[producers[edge]].op
+        if op == "NextIteration" || op == "RefNextIteration" { counts[edge] = false }
       }
     }
-    var ready = pending.indices.filter { pending[$0] == 0 }
+    var pending = [Int](repeating: 0, count: count)
+    var consumerStart = [Int](repeating: 0, count: count + 1)
+    for position in 0..<count {
+      for edge in edgeStart[position]..<edgeStart[position + 1] where counts[edge] {
+        pending[position] += 1
+        consumerStart[producers[edge] + 1] += 1
+      }
+    }
+    for position in 0..<count { consumerStart[position + 1] += consumerStart[position] }
+    var consumers = [Int](repeating: 0, count: consumerStart[count])
+    var filled = consumerStart
+    for position in 0..<count {
+      for edge in edgeStart[position]..<edgeStart[position + 1] where counts[edge] {
+        consumers[filled[producers[edge]]] = position
+        filled[producers[edge]] += 1
+      }
+    }
+    var ready = (0..<count).filter { pending[$0] == 0 }
     var emitted = 0
     while let next = ready.popLast() {
       emitted += 1
-      for consumer in consumers[next] {
+      for consumer in consumers[consumerStart[next]..<consumerStart[next + 1]] {
         pending[consumer] -= 1
         if pending[consumer] == 0 { ready.append(consumer) }
       }
     }
-    guard emitted < nodes.count else { return [] }
+    guard emitted < count else { return [] }
     // Kahn's algorithm leaves the cycles plus everything downstream of them; peel off, from
     // the far end, the nodes with no consumer left, so that only the cycles are named.
     var stuck = pending.map { $0 > 0 }
-    var outgoing = [Int](repeating: 0, count: nodes.count)
-    for position in nodes.indices where stuck[position] {
-      outgoing[position] = consumers[position].count { stuck[$0] }
+    var outgoing = [Int](repeating: 0, count: count)
+    for position in 0..<count where stuck[position] {
+      outgoing[position] = consumers[consumerStart[position]..<consumerStart[position + 1]].count { stuck[$0] }
     }
-    var leaves = nodes.indices.filter { stuck[$0] && outgoing[$0] == 0 }
+    var leaves = (0..<count).filter { stuck[$0] && outgoing[$0] == 0 }
     while let leaf = leaves.popLast() {
       stuck[leaf] = false
-      for producer in producers[leaf] where stuck[producer] {
-        outgoing[producer] -= 1
-        if outgoing[producer] == 0 { leaves.append(producer) }
+      for edge in edgeStart[leaf]..<edgeStart[leaf + 1] where counts[edge] && stuck[producers[edge]] {
+        outgoing[producers[edge]] -= 1
+        if outgoing[producers[edge]] == 0 { leaves.append(producers[edge]) }
       }
     }
-    return nodes.indices.filter { stuck[$0] }.map { nodes[$0].name }
+    return (0..<count).filter { stuck[$0] }.map { nodes[$0].name }
   }
 }

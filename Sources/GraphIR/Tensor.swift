@@ -158,8 +158,15 @@ public struct Tensor: Sendable, Hashable {
       throw .negativeDim(index: index, size: dim.size)
     }
     guard let count = shape.elementCount else { throw .elementCountOverflow(shape) }
-    let filledLists = Self.listNames.filter { listCount($0) > 0 }
-    let hasData = !content.isEmpty || !filledLists.isEmpty
+    // Checked field by field first: naming the lists costs string matching, and most
+    // tensors (all with `tensor_content`) have none filled.
+    let anyList =
+      !(halfVal.isEmpty && floatVal.isEmpty && doubleVal.isEmpty && intVal.isEmpty && stringVal.isEmpty
+        && scomplexVal.isEmpty && int64Val.isEmpty && boolVal.isEmpty && dcomplexVal.isEmpty
+        && resourceHandleVal.isEmpty && variantVal.isEmpty && uint32Val.isEmpty && uint64Val.isEmpty
+        && float8Val.isEmpty)
+    let filledLists = anyList ? Self.listNames.filter { listCount($0) > 0 } : []
+    let hasData = !content.isEmpty || anyList
     guard hasData else { return }
     guard dtype != .invalid, dtype.enumName != nil, !dtype.isReference else { throw .unknownType(dtype) }
     if !content.isEmpty {

@@ -125,14 +125,15 @@ public struct TransformPipeline: Sendable {
   ///
   /// - Parameters:
   ///   - measure: the encoded size of a graph, for size changes in the reports.
+  ///   - inputSize: the size `measure` would give for `graph`, when already known.
   ///   - progress: called after each step.
   /// - Throws: `PipelineError` naming the failing step.
   public func run(
-    on graph: Graph, context: TransformContext, measure: ((Graph) -> Int)? = nil,
+    on graph: Graph, context: TransformContext, measure: ((Graph) -> Int)? = nil, inputSize: Int? = nil,
     progress: (StepReport) -> Void = { _ in }
   ) throws(PipelineError) -> Graph {
     var current = graph
-    var currentSize = measure?(graph)
+    var currentSize = measure.map { inputSize ?? $0(graph) }
     for (index, step) in steps.enumerated() {
       let name = step.call.name
       context.currentTransform = name

@@ -279,7 +279,8 @@ enum BinaryDecoder {
     return Array(UnsafeBufferPointer(start: pointer, count: count))
   }
 
-  static func string(_ pointer: UnsafeMutablePointer<CChar>?, path: @autoclosure () -> String) throws(GraphDecodingError)
+  static func string(_ pointer: UnsafeMutablePointer<CChar>?, path: @autoclosure () -> String)
+    throws(GraphDecodingError)
     -> String
   {
     guard let pointer else { return "" }

@@ -162,9 +162,9 @@ public struct Tensor: Sendable, Hashable {
     // tensors (all with `tensor_content`) have none filled.
     let anyList =
       !(halfVal.isEmpty && floatVal.isEmpty && doubleVal.isEmpty && intVal.isEmpty && stringVal.isEmpty
-        && scomplexVal.isEmpty && int64Val.isEmpty && boolVal.isEmpty && dcomplexVal.isEmpty
-        && resourceHandleVal.isEmpty && variantVal.isEmpty && uint32Val.isEmpty && uint64Val.isEmpty
-        && float8Val.isEmpty)
+      && scomplexVal.isEmpty && int64Val.isEmpty && boolVal.isEmpty && dcomplexVal.isEmpty
+      && resourceHandleVal.isEmpty && variantVal.isEmpty && uint32Val.isEmpty && uint64Val.isEmpty
+      && float8Val.isEmpty)
     let filledLists = anyList ? Self.listNames.filter { listCount($0) > 0 } : []
     let hasData = !content.isEmpty || anyList
     guard hasData else { return }

@@ -4,11 +4,12 @@
 ///
 /// protobuf-c copies every `bytes` field while unpacking; for a 100 MB graph that is a
 /// second copy of all weights, plus a page fault per 4 KB. Here one pass over the wire
-/// bytes finds each large `node[i].attr[j].value.tensor.tensor_content`, and writes a
-/// smaller GraphDef without those fields (only the enclosing NodeDef, map entry,
-/// AttrValue and TensorProto are rebuilt, with new length prefixes). protobuf-c decodes
-/// that; the decoder then points each tensor's content at its bytes in the original
-/// buffer, which must stay alive (a `MappedFile` owned by the tensors).
+/// bytes finds each large `node[i].attr[j].value.tensor.tensor_content`, and rebuilds the
+/// NodeDefs holding one without those fields (only the enclosing NodeDef, map entry,
+/// AttrValue and TensorProto are rebuilt, with new length prefixes). It also notes where
+/// every NodeDef is, so that protobuf-c can decode them one by one, on several cores;
+/// the decoder then points each tensor's content at its bytes in the original buffer,
+/// which must stay alive (a `MappedFile` owned by the tensors).
 ///
 /// Any surprise in the wire bytes (a malformed field, an unexpected wire type) makes
 /// `extract` return nil, and the caller decodes the original bytes the ordinary way,
@@ -23,46 +24,54 @@ struct TensorSplicer {
     var attr: Int
   }
 
-  /// The GraphDef without the lifted payloads.
-  var wire: [UInt8] = []
+  /// Where a NodeDef's bytes (without its tag and length) are: in the original bytes,
+  /// or, when payloads were lifted out of it, in `rebuilt`.
+  enum NodeBytes {
+    case original(Range<Int>)
+    case rebuilt(Range<Int>)
+  }
+
+  /// Every `node` of the GraphDef, in order.
+  var nodes: [NodeBytes] = []
+  /// The bodies of the NodeDefs that lost payloads.
+  var rebuilt: [UInt8] = []
+  /// The GraphDef's other fields, in order: a GraphDef without nodes.
+  var graphFields: [UInt8] = []
   /// Lifted payloads by node index and raw attr-entry index.
   var payloads: [Key: Range<Int>] = [:]
 
-  /// Splices `bytes`; nil when nothing is large enough to lift or the bytes are unusual.
+  /// Splices `bytes`; nil when the bytes are unusual.
   static func extract(from bytes: UnsafeRawBufferPointer) -> TensorSplicer? {
     var splicer = TensorSplicer()
-    splicer.wire.reserveCapacity(1 << 20)
-    guard (try? splicer.graphDef(bytes)) != nil, !splicer.payloads.isEmpty else { return nil }
+    guard (try? splicer.graphDef(bytes)) != nil else { return nil }
     return splicer
   }
 
   private struct Surprise: Error {}
 
-  /// GraphDef: copies every field but `node` (1), which it rebuilds when it holds payloads.
+  /// GraphDef: notes where each `node` (1) is, rebuilding those that hold payloads, and
+  /// copies every other field.
   private mutating func graphDef(_ bytes: UnsafeRawBufferPointer) throws {
     var reader = WireReader(bytes)
-    var nodeIndex = 0
     while !reader.isAtEnd {
       let start = reader.offset
       let (number, wireType) = try reader.tag()
       if number == 1 && wireType == 2 {
         let value = try reader.lengthDelimited()
-        try nodeDef(bytes, value, index: nodeIndex, tagStart: start)
-        nodeIndex += 1
+        try nodeDef(bytes, value, index: nodes.count)
       } else {
         try reader.skip(wireType: wireType)
-        append(bytes, start..<reader.offset)
+        graphFields += bytes[start..<reader.offset]
       }
     }
   }
 
-  private mutating func nodeDef(
-    _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, index: Int, tagStart: Int
-  ) throws {
-    // Most nodes lift nothing: find that out without building anything, and copy them
-    // whole. Rebuilding every attr entry on speculation was a quarter of reading a graph.
+  private mutating func nodeDef(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, index: Int) throws {
+    // Most nodes lift nothing: find that out without building anything, and leave them
+    // where they are. Rebuilding every attr entry on speculation was a quarter of reading
+    // a graph.
     guard try Self.holdsPayload(bytes, range) else {
-      append(bytes, tagStart..<range.upperBound)
+      nodes.append(.original(range))
       return
     }
     var reader = WireReader(bytes, range: range)
@@ -85,7 +94,8 @@ struct TensorSplicer {
       }
       body += bytes[start..<reader.offset]
     }
-    wire += Self.field(1, body)
+    nodes.append(.rebuilt(rebuilt.count..<(rebuilt.count + body.count)))
+    rebuilt += body
   }
 
   /// Whether some attr entry of the NodeDef in `range` holds a payload `attrEntry` lifts;
@@ -211,10 +221,6 @@ struct TensorSplicer {
     }
     guard let payload else { return nil }
     return (body, payload)
-  }
-
-  private mutating func append(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
-    wire += bytes[range]
   }
 
   /// A length-delimited field: tag, varint length, body.

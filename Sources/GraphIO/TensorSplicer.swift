@@ -143,17 +143,22 @@ struct TensorSplicer {
     return found
   }
 
-  /// The last `tensor_content` (4) of a TensorProto, as `tensorProto` reads it.
-  private static func lastContent(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) throws -> Range<Int>? {
+  /// Walks a TensorProto: returns its last `tensor_content` (4; protobuf keeps the last of
+  /// a repeated singular field) and hands each other field's bytes to `other`.
+  private static func lastContent(
+    _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, other: (Range<Int>) -> Void = { _ in }
+  ) throws -> Range<Int>? {
     var reader = WireReader(bytes, range: range)
     var payload: Range<Int>?
     while !reader.isAtEnd {
+      let start = reader.offset
       let (number, wireType) = try reader.tag()
       if number == 4 {
         guard wireType == 2 else { throw Surprise() }
         payload = try reader.lengthDelimited()
       } else {
         try reader.skip(wireType: wireType)
+        other(start..<reader.offset)
       }
     }
     return payload
@@ -172,21 +177,8 @@ struct TensorSplicer {
 
   /// A TensorProto without its large `tensor_content` (4).
   private func tensorProto(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) throws -> ([UInt8], Range<Int>)? {
-    var reader = WireReader(bytes, range: range)
     var body: [UInt8] = []
-    var payload: Range<Int>?
-    while !reader.isAtEnd {
-      let start = reader.offset
-      let (number, wireType) = try reader.tag()
-      if number == 4 {
-        guard wireType == 2 else { throw Surprise() }
-        // A repeated singular field keeps its last value, as protobuf does.
-        payload = try reader.lengthDelimited()
-      } else {
-        try reader.skip(wireType: wireType)
-        body += bytes[start..<reader.offset]
-      }
-    }
+    let payload = try Self.lastContent(bytes, range) { body += bytes[$0] }
     guard let payload, payload.count >= Self.threshold else { return nil }
     return (body, payload)
   }

@@ -137,14 +137,14 @@ enum BinaryDecoder {
   }
 
   static func convertGraph(
-    _ message: UnsafeMutablePointer<GraphTransforms__Wire__GraphDef>, borrowing borrow: Borrow? = nil
+    _ message: UnsafeMutablePointer<GraphTransforms__Wire__GraphDef>
   ) throws(GraphDecodingError) -> Graph {
     var graph = Graph()
     let count = message.pointee.n_node
     graph.nodes.reserveCapacity(count)
     for index in 0..<count {
       guard let node = message.pointee.node[index] else { continue }
-      graph.nodes.append(try convertNode(node, index: index, borrowing: borrow))
+      graph.nodes.append(try convertNode(node, index: index, borrowing: nil))
     }
     if let versions = message.pointee.versions {
       graph.versions = VersionDef(

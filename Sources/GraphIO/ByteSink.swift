@@ -123,7 +123,7 @@ final class ByteSink {
   /// Appends shared bytes; pending (computed) bytes are produced straight into the write
   /// buffer, a piece at a time, and not at all when only the size is wanted.
   func append(_ shared: SharedBytes) {
-    guard fd != nil || memory != nil || gzip != nil else {
+    guard !countsOnly else {
       count += shared.count
       return
     }

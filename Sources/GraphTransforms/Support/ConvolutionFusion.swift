@@ -96,17 +96,28 @@ enum ConvolutionFusion {
     return Node(name: conv.name, op: op, inputs: inputs, device: conv.device, attrs: attrs)
   }
 
+  /// The `differences` lines the three fuse transforms share.
+  enum Difference {
+    static let batch =
+      "leaves alone a convolution whose batch is known to hold several images, which TensorFlow's fused kernel gets wrong"
+    static let convolution =
+      "leaves alone a Conv2D the fused op cannot reproduce (non-float, NCHW, dilated, EXPLICIT, large stride)"
+    static let mirrorPad =
+      "leaves alone a MirrorPad with int64 paddings or a Const padding the batch or channel axis"
+    static let resize =
+      "leaves alone a ResizeBilinear with half-pixel centres or a non-float image"
+    static let alignCorners =
+      "a missing align_corners reads as false instead of aborting"
+    static let repeatedNode =
+      "emits a node that fills two places of the match once"
+    static let device =
+      "the fused node keeps the Conv2D's device"
+  }
+
   /// The `align_corners` of `resize`; false, its default, when absent.
   static func alignCorners(_ resize: Node) -> Bool {
     if case .b(let value)? = resize.attrs["align_corners"] { return value }
     return false
-  }
-
-  /// `base`, or `base_1`, `base_2`… when `names` holds it; the result joins `names`.
-  static func unusedName(_ base: String, in names: inout Set<String>) -> String {
-    let name = GraphTransforms.unusedName(base, isTaken: names.contains)
-    names.insert(name)
-    return name
   }
 
   /// `nodes` with later nodes of an already seen name left out: TensorFlow emits a node

@@ -12,3 +12,10 @@ func unusedName(_ base: String, isTaken: (String) -> Bool) -> String {
   }
   return candidate
 }
+
+/// `unusedName` for a set of names in use, which the result then joins.
+func reserveUnusedName(_ base: String, in names: inout Set<String>) -> String {
+  let name = unusedName(base, isTaken: names.contains)
+  names.insert(name)
+  return name
+}

@@ -612,9 +612,7 @@ private struct RewriteBuilder {
 
   /// `base`, or `base_1`, `base_2`… when it is in use; the result is then in use.
   private mutating func uniqueName(_ base: String) -> String {
-    let name = unusedName(base, isTaken: names.contains)
-    names.insert(name)
-    return name
+    reserveUnusedName(base, in: &names)
   }
 
   /// A channel layout for messages.

@@ -47,12 +47,12 @@ public struct FuseResizeAndConv: GraphTransform {
     """
   /// Where this differs from TensorFlow's.
   public static let differences = [
-    "leaves alone a convolution whose batch is known to hold several images, which TensorFlow's fused kernel gets wrong",
-    "leaves alone a Conv2D the fused op cannot reproduce (non-float, NCHW, dilated, EXPLICIT, large stride)",
-    "leaves alone a ResizeBilinear with half-pixel centres or a non-float image",
-    "a missing align_corners reads as false instead of aborting",
+    ConvolutionFusion.Difference.batch,
+    ConvolutionFusion.Difference.convolution,
+    ConvolutionFusion.Difference.resize,
+    ConvolutionFusion.Difference.alignCorners,
     "a taken <conv>_dummy_paddings name gets a _1, _2… suffix",
-    "the fused node keeps the Conv2D's device",
+    ConvolutionFusion.Difference.device,
   ]
 
   /// Takes no arguments.
@@ -85,7 +85,7 @@ public struct FuseResizeAndConv: GraphTransform {
         context.report(.remark, "not fused: " + refusal, node: conv.name)
         return match.uniqueNodes
       }
-      let paddingsName = ConvolutionFusion.unusedName(conv.name + "_dummy_paddings", in: &names)
+      let paddingsName = reserveUnusedName(conv.name + "_dummy_paddings", in: &names)
       let paddings = Node(
         name: paddingsName, op: "Const",
         attrs: ["dtype": .type(.int32), "value": .tensor(.int32s([Int32](repeating: 0, count: 8), shape: [4, 2]))])

@@ -48,13 +48,13 @@ public struct FuseResizePadAndConv: GraphTransform {
     """
   /// Where this differs from TensorFlow's.
   public static let differences = [
-    "leaves alone a convolution whose batch is known to hold several images, which TensorFlow's fused kernel gets wrong",
-    "leaves alone a Conv2D the fused op cannot reproduce (non-float, NCHW, dilated, EXPLICIT, large stride)",
-    "leaves alone a MirrorPad with int64 paddings or a Const padding the batch or channel axis",
-    "leaves alone a ResizeBilinear with half-pixel centres or a non-float image",
-    "a missing align_corners reads as false instead of aborting",
-    "emits a node that fills two places of the match once",
-    "the fused node keeps the Conv2D's device",
+    ConvolutionFusion.Difference.batch,
+    ConvolutionFusion.Difference.convolution,
+    ConvolutionFusion.Difference.mirrorPad,
+    ConvolutionFusion.Difference.resize,
+    ConvolutionFusion.Difference.alignCorners,
+    ConvolutionFusion.Difference.repeatedNode,
+    ConvolutionFusion.Difference.device,
   ]
 
   /// Takes no arguments.

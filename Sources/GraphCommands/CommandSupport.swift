@@ -59,11 +59,16 @@ public protocol TensorFlowStyleCommand: ParsableCommand {
   /// Text `--help` prints after the flags. Not part of `configuration`, which every run
   /// builds: `transform_graph`'s list of transforms took 3 ms to lay out.
   static var helpAppendix: String { get }
+  /// The command read from a plain command line without ArgumentParser (see `QuickFlags`);
+  /// nil to leave the reading, and any message, to ArgumentParser.
+  static func quickParse(_ arguments: [String]) -> Self?
 }
 
 extension TensorFlowStyleCommand {
   /// No appendix.
   public static var helpAppendix: String { "" }
+  /// Always ArgumentParser.
+  public static func quickParse(_ arguments: [String]) -> Self? { nil }
 }
 
 extension TensorFlowStyleCommand {
@@ -71,8 +76,12 @@ extension TensorFlowStyleCommand {
   /// status: 0 on success, 1 for a failed run, 64 for a usage mistake.
   public static func main(arguments: [String]) -> Int32 {
     do {
-      var command = try parseAsRoot(LegacyArguments.normalized(arguments, booleanFlags: booleanFlags))
-      try command.run()
+      if var command = quickParse(arguments) {
+        try command.run()
+      } else {
+        var command = try parseAsRoot(LegacyArguments.normalized(arguments, booleanFlags: booleanFlags))
+        try command.run()
+      }
       return 0
     } catch {
       return exitStatus(for: error, command: self)

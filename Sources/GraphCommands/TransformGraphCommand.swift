@@ -96,6 +96,27 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
   /// Flags that TensorFlow lets stand bare.
   public static let booleanFlags: Set<String> = ["output_as_text", "output_as_memmapped", "gzip_size", "verify"]
 
+  /// Every flag, when the command line is plain enough (see `QuickFlags`).
+  public static func quickParse(_ arguments: [String]) -> Self? {
+    guard var flags = QuickFlags(arguments, bare: booleanFlags.union(["quiet"])) else { return nil }
+    var command = Self()
+    command.inGraph = flags.string("in_graph")
+    command.outGraph = flags.string("out_graph")
+    command.inputs = flags.string("inputs")
+    command.outputs = flags.string("outputs")
+    command.transforms = flags.string("transforms")
+    command.transformsFile = flags.string("transforms_file")
+    command.outputAsText = flags.bool("output_as_text")
+    command.outputAsMemmapped = flags.bool("output_as_memmapped")
+    command.verify = flags.bool("verify")
+    command.verification = VerifyOptions(quick: &flags)
+    command.quiet = flags.flag("quiet")
+    command.gzipSize = flags.bool("gzip_size")
+    command.report = flags.string("report")
+    guard flags.complete, (try? command.verification.validate()) != nil else { return nil }
+    return command
+  }
+
   /// Reads `--in_graph`, runs the pipeline from `--transforms` or `--transforms_file`, and
   /// writes the result atomically to `--out_graph`. Progress, per-step timings and
   /// diagnostics go to standard error unless `--quiet` is given.

@@ -15,16 +15,16 @@ struct VerifyOptions: ParsableArguments {
         + "of the run. The default suits lossless recipes (folding changes float rounding by ~1e-6); after "
         + "round_weights or quantize_weights, measure once and set it a little above what you see (often 0.01–0.1).",
       valueName: "x"))
-  var tolerance: Double = 1e-4
+  var tolerance: Double = Self.defaultTolerance
 
   @Option(
     name: .customLong("verify_runs"), help: ArgumentHelp("How many seeded random input sets to run.", valueName: "n"))
-  var runs: Int = 1
+  var runs: Int = Self.defaultRuns
 
   @Option(
     name: .customLong("verify_seed"),
     help: ArgumentHelp("Seed of the first input set; run k uses seed + k.", valueName: "seed"))
-  var seed: UInt64 = 0
+  var seed: UInt64 = Self.defaultSeed
 
   @Option(
     name: .customLong("input_shapes"),
@@ -40,6 +40,23 @@ struct VerifyOptions: ParsableArguments {
         + "after the --inputs, e.g. a preprocessed image. Inputs it lacks get seeded random values.",
       valueName: "file"))
   var inputValues: String = ""
+
+  // Both readings start from these; a wrapped option cannot be read before it is set.
+  static let defaultTolerance = 1e-4
+  static let defaultRuns = 1
+  static let defaultSeed: UInt64 = 0
+
+  /// Every option at its default, for ArgumentParser to fill in.
+  init() {}
+
+  /// The options from a quick reading (see `TransformGraphCommand.quickParse`).
+  init(quick flags: inout QuickFlags) {
+    tolerance = flags.number("verify_tolerance", default: Self.defaultTolerance)
+    runs = flags.number("verify_runs", default: Self.defaultRuns)
+    seed = flags.number("verify_seed", default: Self.defaultSeed)
+    inputShapes = flags.string("input_shapes")
+    inputValues = flags.string("input_values")
+  }
 
   func validate() throws {
     guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--verify_tolerance must be ≥ 0") }

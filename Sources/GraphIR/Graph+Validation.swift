@@ -36,12 +36,13 @@ extension Graph {
   /// Loops in TF1 control flow go through `NextIteration` into `Merge`, so an edge into a
   /// `Merge` from a `NextIteration` is not counted as a cycle.
   public func validate() throws(GraphValidationError) {
-    var index: [String: Int] = [:]
-    index.reserveCapacity(nodes.count)
-    for (position, node) in nodes.enumerated() {
-      if node.name.isEmpty { throw .emptyNodeName(index: position) }
-      if index.updateValue(position, forKey: node.name) != nil {
-        throw .duplicateNodeName(node.name)
+    let index: NodeNameIndex
+    do {
+      index = try NodeNameIndex(nodes)
+    } catch {
+      switch error {
+      case .emptyName(let position): throw .emptyNodeName(index: position)
+      case .duplicate(let name): throw .duplicateNodeName(name)
       }
     }
     // Each input is looked up once; the producers, in flat arrays indexed by the
@@ -50,10 +51,10 @@ extension Graph {
     var edgeStart = [Int](repeating: 0, count: nodes.count + 1)
     var producers: [Int] = []
     producers.reserveCapacity(nodes.count * 2)
-    for (position, node) in nodes.enumerated() {
-      for input in node.inputs {
-        guard let source = index[input.node] else {
-          throw .danglingInput(node: node.name, input: input.description)
+    for position in nodes.indices {
+      for input in nodes[position].inputs {
+        guard let source = index.position(of: input.node) else {
+          throw .danglingInput(node: nodes[position].name, input: input.description)
         }
         producers.append(source)
       }

@@ -84,13 +84,6 @@ enum BinaryEncoder {
     encode(graph, into: sink)
     return sink.bytes
   }
-
-  /// The encoded size of `graph`: the C structs are built but nothing is packed.
-  static func encodedSize(of graph: Graph) -> Int {
-    let sink = ByteSink(fd: nil)
-    encode(graph, into: sink)
-    return sink.count
-  }
 }
 
 /// Owner of the C structs built for one node (or the GraphDef's other fields): a bump

@@ -77,21 +77,9 @@ final class ByteSink {
 
   /// Appends the tag and length of a length-delimited field (wire type 2).
   func appendFieldHeader(number: UInt32, length: Int) {
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
-      var end = 0
-      func varint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-          scratch[end] = UInt8(truncatingIfNeeded: value) | 0x80
-          value >>= 7
-          end += 1
-        }
-        scratch[end] = UInt8(value)
-        end += 1
-      }
-      varint(UInt64(number) << 3 | 2)
-      varint(UInt64(length))
-      append(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[0..<end])))
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: WireWriter.maxFieldHeaderSize) { scratch in
+      let count = WireWriter.writeFieldHeader(number: number, length: length, to: scratch)
+      append(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[..<count])))
     }
   }
 

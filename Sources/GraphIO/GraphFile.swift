@@ -160,8 +160,9 @@ public enum GraphFile {
   /// The encoded size of a graph in bytes, and optionally its gzip size, without keeping
   /// the encoding.
   public static func measure(_ graph: Graph, gzip: Bool) -> WrittenGraph {
-    guard gzip else { return WrittenGraph(byteCount: BinaryEncoder.encodedSize(of: graph), gzipByteCount: nil) }
-    let sink = ByteSink(fd: nil, countGzip: true)
+    // Without gzip the sink only counts, and the encoder then sizes each node without
+    // packing it.
+    let sink = ByteSink(fd: nil, countGzip: gzip)
     BinaryEncoder.encode(graph, into: sink)
     return WrittenGraph(byteCount: sink.count, gzipByteCount: sink.finishGzip())
   }

@@ -218,18 +218,8 @@ struct TensorSplicer {
   /// A length-delimited field: tag, varint length, body.
   static func field(_ number: UInt32, _ body: [UInt8]) -> [UInt8] {
     var out: [UInt8] = []
-    out.reserveCapacity(body.count + 6)
-    appendVarint(UInt64(number) << 3 | 2, to: &out)
-    appendVarint(UInt64(body.count), to: &out)
+    out.reserveCapacity(body.count + WireWriter.maxFieldHeaderSize)
+    WireWriter.appendFieldHeader(number: number, length: body.count, to: &out)
     return out + body
-  }
-
-  static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
-    var value = value
-    while value >= 0x80 {
-      out.append(UInt8(truncatingIfNeeded: value) | 0x80)
-      value >>= 7
-    }
-    out.append(UInt8(value))
   }
 }

@@ -38,7 +38,7 @@ struct WireBuilder {
   /// Appends a varint-typed field.
   mutating func appendVarint(number: UInt32, _ value: UInt64) {
     let start = begin(number: number, wireType: 0)
-    Self.appendVarint(value, to: &bytes)
+    WireWriter.appendVarint(value, to: &bytes)
     end(number: number, start: start)
   }
 
@@ -59,7 +59,7 @@ struct WireBuilder {
   /// Appends a length-delimited field: a string, bytes, or an encoded sub-message.
   mutating func appendLengthDelimited(number: UInt32, _ value: [UInt8]) {
     let start = begin(number: number, wireType: 2)
-    Self.appendVarint(UInt64(value.count), to: &bytes)
+    WireWriter.appendVarint(UInt64(value.count), to: &bytes)
     bytes.append(contentsOf: value)
     end(number: number, start: start)
   }
@@ -77,7 +77,7 @@ struct WireBuilder {
       segments.append(Segment(number: number, range: 0..<0, packedRun: run))
     }
     if size == 0 {
-      Self.appendVarint(value, to: &packedRuns[run].payload)
+      WireWriter.appendVarint(value, to: &packedRuns[run].payload)
     } else {
       Self.appendFixed(value, size: size, to: &packedRuns[run].payload)
     }
@@ -96,8 +96,7 @@ struct WireBuilder {
       let segment = segments[index]
       if let run = segment.packedRun {
         let payload = packedRuns[run].payload
-        Self.appendVarint(UInt64(segment.number) << 3 | 2, to: &output)
-        Self.appendVarint(UInt64(payload.count), to: &output)
+        WireWriter.appendFieldHeader(number: segment.number, length: payload.count, to: &output)
         output.append(contentsOf: payload)
       } else {
         output.append(contentsOf: bytes[segment.range])
@@ -109,7 +108,7 @@ struct WireBuilder {
   private mutating func begin(number: UInt32, wireType: UInt8) -> Int {
     note(number)
     let start = bytes.count
-    Self.appendVarint(UInt64(number) << 3 | UInt64(wireType), to: &bytes)
+    WireWriter.appendVarint(UInt64(number) << 3 | UInt64(wireType), to: &bytes)
     return start
   }
 
@@ -120,16 +119,6 @@ struct WireBuilder {
   private mutating func note(_ number: UInt32) {
     if number < lastNumber { isOrdered = false }
     lastNumber = number
-  }
-
-  /// Appends `value` as a base-128 varint.
-  static func appendVarint(_ value: UInt64, to output: inout [UInt8]) {
-    var rest = value
-    while rest >= 0x80 {
-      output.append(UInt8(truncatingIfNeeded: rest) | 0x80)
-      rest >>= 7
-    }
-    output.append(UInt8(rest))
   }
 
   /// Appends the low `size` bytes of `bits`, little-endian.

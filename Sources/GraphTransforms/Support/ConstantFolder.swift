@@ -91,7 +91,7 @@ struct ConstantFolder {
         throw TransformError("input '\(input)' names no node in the graph", node: node.name)
       }
     }
-    return graph.dependencyOrder()
+    return graph.dependencyOrder(index: index)
   }
 
   // MARK: Classification

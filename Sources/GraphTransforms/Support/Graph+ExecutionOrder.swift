@@ -116,9 +116,9 @@ extension Graph {
   /// nodes taken in graph order. Nodes on a cycle (a TF1 while loop) and those after one
   /// are left out; an input naming no node is ignored. Unlike `executionOrder()`, which
   /// reproduces TensorFlow's LIFO walk for the matcher, this is for passes that only
-  /// need inputs first (constant folding, shape inference, merging).
-  func dependencyOrder() -> [Int] {
-    let index = nodeIndex()
+  /// need inputs first (constant folding, shape inference, merging). `index` is
+  /// `nodeIndex()`, which every caller already has.
+  func dependencyOrder(index: [String: Int]) -> [Int] {
     var pending = [Int](repeating: 0, count: nodes.count)
     var consumers = [[Int]](repeating: [], count: nodes.count)
     for (position, node) in nodes.enumerated() {

@@ -15,7 +15,7 @@ extension Graph {
   func staticOutputInfos() -> [String: [StaticTensorInfo]] {
     let index = nodeIndex()
     var infos: [[StaticTensorInfo]] = Array(repeating: [], count: nodes.count)
-    for position in dependencyOrder() {
+    for position in dependencyOrder(index: index) {
       let node = nodes[position]
       if node.op == "Const", case .tensor(let tensor)? = node.attrs["value"], tensor.shape.isFullyDefined {
         infos[position] = [StaticTensorInfo(dtype: tensor.dtype, shape: tensor.shape.sizes.map { Int($0) })]

@@ -78,7 +78,7 @@ public struct MergeDuplicateNodes: GraphTransform {
     let index = graph.nodeIndex()
 
     // Nodes on a cycle (or after one) never get a turn and keep a class of their own.
-    let order = graph.dependencyOrder()
+    let order = graph.dependencyOrder(index: index)
 
     var classOf = [Int](repeating: -1, count: nodes.count)
     var classCount = 0

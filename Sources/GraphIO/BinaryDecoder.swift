@@ -122,7 +122,10 @@ enum BinaryDecoder {
               nil, source.count, source.baseAddress?.assumingMemoryBound(to: UInt8.self))
           else { return }
           defer { graph_transforms__wire__node_def__free_unpacked(message, nil) }
-          guard let node = try? convertNode(message, index: index, borrowing: borrow) else { return }
+          guard var node = try? convertNode(message, index: index, borrowing: borrow) else { return }
+          let original = splicer.originals[index]
+          node.source = NodeSource(
+            borrowing: borrow.base + original.lowerBound, count: original.count, owner: borrow.owner, decodedTo: node)
           nodes[index] = node
         }
       }

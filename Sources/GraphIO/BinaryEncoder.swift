@@ -30,6 +30,12 @@ enum BinaryEncoder {
     defer { sink.pending = [:] }
     withExtendedLifetime(graph) {
       for node in graph.nodes {
+        // A node unchanged since it was read is written as it was read.
+        let copied: Void? = node.withUnchangedSource { bytes in
+          sink.appendFieldHeader(number: 1, length: bytes.count)
+          sink.append(bytes)
+        }
+        if copied != nil { continue }
         arena.reset()
         let message = arena.node(node)
         message.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { message in

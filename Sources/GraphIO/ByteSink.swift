@@ -36,6 +36,17 @@ final class ByteSink {
   var writeError: Int32? { writer?.error }
   /// The pending tensors of the message being packed, by token address (`BinaryEncoder`).
   var pending: [UnsafeRawPointer: SharedBytes] = [:]
+  /// Pieces of pending tensors given their place in `buffer` but not yet computed; they
+  /// are computed together, over the cores, before the buffer is written.
+  private var unproduced: [Piece] = []
+
+  /// `count` bytes of `bytes` from `offset`, to be computed at `position` in the buffer.
+  private struct Piece {
+    var bytes: SharedBytes
+    var offset: Int
+    var position: Int
+    var count: Int
+  }
 
   /// A sink that writes to `fd` (not closed here), or keeps the bytes when `fd` is nil.
   init(fd: Int32?, keepInMemory: Bool = false, countGzip: Bool = false) {
@@ -125,6 +136,15 @@ final class ByteSink {
       if capacity - used < 64 { handOff() }
       var size = Swift.min(capacity - used, shared.count - offset)
       if offset + size < shared.count { size &= ~63 }
+      // A file sink computes the piece later with the buffer's other pieces, on all
+      // cores; a tensor is usually too small to be worth splitting on its own.
+      if fd != nil && memory == nil && gzip == nil {
+        unproduced.append(Piece(bytes: shared, offset: offset, position: used, count: size))
+        count += size
+        offset += size
+        used += size
+        continue
+      }
       let piece = UnsafeMutableRawBufferPointer(start: buffer + used, count: size)
       shared.copyBytes(from: offset, into: piece)
       let produced = UnsafeRawBufferPointer(piece)
@@ -147,6 +167,7 @@ final class ByteSink {
   /// Starts writing the buffer in the background and continues in the spare one, once
   /// that one's own write has finished.
   private func handOff() {
+    produce()
     guard used > 0, let writer else {
       used = 0
       return
@@ -155,6 +176,46 @@ final class ByteSink {
     swap(&buffer, &spare)
     used = 0
   }
+
+  /// Computes the buffer's unproduced pieces, split into equal shares of bytes, one per
+  /// core. A share boundary inside a piece falls on a multiple of 64 bytes from the
+  /// piece's start, as producers expect.
+  private func produce() {
+    guard !unproduced.isEmpty else { return }
+    let pieces = unproduced
+    unproduced.removeAll(keepingCapacity: true)
+    let total = pieces.reduce(0) { $0 + $1.count }
+    // Below 64 KB a second thread costs more than it saves.
+    let parts = total >= 1 << 16 ? Self.coreCount : 1
+    // The buffer as an address, because pointers are not Sendable; each share writes
+    // only its own bytes of it.
+    let base = Int(bitPattern: buffer)
+    let work: @Sendable (Int) -> Void = { part in
+      let start = total * part / parts
+      let end = total * (part + 1) / parts
+      var first = 0
+      for piece in pieces {
+        let last = first + piece.count
+        defer { first = last }
+        guard last > start, first < end else { continue }
+        // Shares meet at the same rounded point, so every byte is computed exactly once.
+        let from = start <= first ? 0 : (start - first) & ~63
+        let to = end >= last ? piece.count : (end - first) & ~63
+        guard from < to, let output = UnsafeMutableRawPointer(bitPattern: base + piece.position + from) else {
+          continue
+        }
+        piece.bytes.copyBytes(
+          from: piece.offset + from, into: UnsafeMutableRawBufferPointer(start: output, count: to - from))
+      }
+    }
+    if parts == 1 {
+      work(0)
+    } else {
+      DispatchQueue.concurrentPerform(iterations: parts, execute: work)
+    }
+  }
+
+  private static let coreCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
   /// The kept bytes (memory sinks only).
   var bytes: [UInt8] { memory ?? [] }

@@ -33,6 +33,9 @@ struct TensorSplicer {
 
   /// Every `node` of the GraphDef, in order.
   var nodes: [NodeBytes] = []
+  /// Where each `node`'s bytes (without tag and length) are in the original bytes, even
+  /// when payloads were lifted out of it.
+  var originals: [Range<Int>] = []
   /// The bodies of the NodeDefs that lost payloads.
   var rebuilt: [UInt8] = []
   /// The GraphDef's other fields, in order: a GraphDef without nodes.
@@ -70,6 +73,7 @@ struct TensorSplicer {
     // Most nodes lift nothing: find that out without building anything, and leave them
     // where they are. Rebuilding every attr entry on speculation was a quarter of reading
     // a graph.
+    originals.append(range)
     guard try Self.holdsPayload(bytes, range) else {
       nodes.append(.original(range))
       return

@@ -125,7 +125,11 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
   ///   `TransformSpecError` for a malformed transform string; `GraphDecodingError`,
   ///   `PipelineError` or `GraphWriteError` when reading, transforming or writing fails;
   ///   `CommandError` for an unreadable spec file or an `--outputs` node that does not exist.
-  public func run() throws {
+  public func run() throws { _ = try runLeavingValues() }
+
+  /// Runs as `run()` does and returns the input and output graphs, for a process exit to
+  /// reclaim.
+  public func runLeavingValues() throws -> Any {
     guard !inGraph.isEmpty else { throw ValidationError("--in_graph is required, e.g. --in_graph=frozen.pb") }
     guard !outGraph.isEmpty else { throw ValidationError("--out_graph is required, e.g. --out_graph=optimized.pb") }
     guard transforms.isEmpty || transformsFile.isEmpty else {
@@ -228,6 +232,7 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
       for line in run.sizeLines { printError(line) }
     }
     if !report.isEmpty { try run.write(to: expandTilde(report)) }
+    return (loaded, result)
   }
 
   /// The report's fields known before writing; the output side, verification and

@@ -125,7 +125,7 @@ enum BinaryDecoder {
           guard var node = try? convertNode(message, index: index, borrowing: borrow) else { return }
           let original = splicer.originals[index]
           node.source = NodeSource(
-            borrowing: borrow.base + original.lowerBound, count: original.count, owner: borrow.owner, decodedTo: node)
+            borrowing: borrow.base + original.lowerBound, count: original.count, owner: borrow.owner)
           nodes[index] = node
         }
       }

@@ -2,25 +2,123 @@
 
 /// One node of a graph (`NodeDef`).
 public struct Node: Sendable, Hashable {
+  // Every field is stored under an underscored name and reached through accessors that
+  // forget `source` on any change (see `NodeSource`); `_modify` yields the storage itself,
+  // so an element-wise edit of `inputs` or `attrs` still changes it in place.
+
   /// The node's name, unique within the graph; other nodes' inputs refer to it by this name.
-  public var name: String
+  @inlinable public var name: String {
+    get { _name }
+    set {
+      _source = NodeSource()
+      _name = newValue
+    }
+    _modify {
+      _source = NodeSource()
+      yield &_name
+    }
+  }
   /// The node's op type, such as `Conv2D`, `Const` or `Placeholder`.
-  public var op: String
+  @inlinable public var op: String {
+    get { _op }
+    set {
+      _source = NodeSource()
+      _op = newValue
+    }
+    _modify {
+      _source = NodeSource()
+      yield &_op
+    }
+  }
   /// The node's inputs (`input`): data inputs first, then control inputs (`^node`), as
   /// TensorFlow requires.
-  public var inputs: [InputRef]
+  @inlinable public var inputs: [InputRef] {
+    get { _inputs }
+    set {
+      _source = NodeSource()
+      _inputs = newValue
+    }
+    _modify {
+      _source = NodeSource()
+      yield &_inputs
+    }
+  }
   /// The requested device, such as `/device:GPU:0`; empty when unconstrained.
-  public var device: String
+  @inlinable public var device: String {
+    get { _device }
+    set {
+      _source = NodeSource()
+      _device = newValue
+    }
+    _modify {
+      _source = NodeSource()
+      yield &_device
+    }
+  }
   /// The node's attributes (`attr`), such as `T`, `strides` or a `Const`'s `value`.
-  public var attrs: AttrMap
+  @inlinable public var attrs: AttrMap {
+    get { _attrs }
+    set {
+      _source = NodeSource()
+      _attrs = newValue
+    }
+    _modify {
+      _source = NodeSource()
+      yield &_attrs
+    }
+  }
   /// `experimental_debug_info`, encoded; carried through untouched.
-  public var experimentalDebugInfo: SharedBytes?
+  @inlinable public var experimentalDebugInfo: SharedBytes? {
+    get { _experimentalDebugInfo }
+    set {
+      _source = NodeSource()
+      _experimentalDebugInfo = newValue
+    }
+    _modify {
+      _source = NodeSource()
+      yield &_experimentalDebugInfo
+    }
+  }
   /// `experimental_type` (a `FullTypeDef`), encoded; carried through untouched.
-  public var experimentalType: SharedBytes?
+  @inlinable public var experimentalType: SharedBytes? {
+    get { _experimentalType }
+    set {
+      _source = NodeSource()
+      _experimentalType = newValue
+    }
+    _modify {
+      _source = NodeSource()
+      yield &_experimentalType
+    }
+  }
   /// Fields this tool's schema does not know, in file order; written back unchanged.
-  public var unknownFields: [UnknownField]
-  /// The encoded NodeDef this node was decoded from; set by the decoder, last.
-  package var source: NodeSource
+  @inlinable public var unknownFields: [UnknownField] {
+    get { _unknownFields }
+    set {
+      _source = NodeSource()
+      _unknownFields = newValue
+    }
+    _modify {
+      _source = NodeSource()
+      yield &_unknownFields
+    }
+  }
+  /// The encoded NodeDef this node was decoded from, until any field changes; set by the
+  /// decoder, last.
+  package var source: NodeSource {
+    get { _source }
+    set { _source = newValue }
+  }
+
+  @usableFromInline var _name: String
+  @usableFromInline var _op: String
+  @usableFromInline var _inputs: [InputRef]
+  @usableFromInline var _device: String
+  @usableFromInline var _attrs: AttrMap
+  @usableFromInline var _experimentalDebugInfo: SharedBytes?
+  @usableFromInline var _experimentalType: SharedBytes?
+  @usableFromInline var _unknownFields: [UnknownField]
+  @usableFromInline var _source: NodeSource
 
   /// A node with the given name, op type, inputs, device and attributes, and none of the
   /// experimental or unknown fields.
@@ -28,15 +126,15 @@ public struct Node: Sendable, Hashable {
     name: String, op: String, inputs: [InputRef] = [], device: String = "",
     attrs: AttrMap = AttrMap()
   ) {
-    self.name = name
-    self.op = op
-    self.inputs = inputs
-    self.device = device
-    self.attrs = attrs
-    self.experimentalDebugInfo = nil
-    self.experimentalType = nil
-    self.unknownFields = []
-    self.source = .unknown
+    _name = name
+    _op = op
+    _inputs = inputs
+    _device = device
+    _attrs = attrs
+    _experimentalDebugInfo = nil
+    _experimentalType = nil
+    _unknownFields = []
+    _source = NodeSource()
   }
 
   /// The data inputs, in order (control inputs left out).
@@ -47,78 +145,50 @@ public struct Node: Sendable, Hashable {
 }
 
 /// The bytes of the NodeDef (without its tag and length) that a node was decoded from,
-/// borrowed from the decoder's input, with the fields they decoded to.
+/// borrowed from the decoder's input.
 ///
 /// A weight transform leaves most nodes as they were read, and re-encoding each one
-/// (mirroring it into protobuf-c structs, measuring and packing them) was a third of
-/// writing DenseNet-121; an encoder copies these bytes instead, while the node's fields
-/// are still the decoded ones. They then decode to the same node, so the output means
-/// the same.
+/// (mirroring it into protobuf-c structs, measuring and packing them) was about 4 ms of
+/// writing DenseNet-121; an encoder copies these bytes instead. `Node` forgets them as soon
+/// as any field is set or modified, so bytes still present decode to the node as it is.
 ///
-/// The fields are kept, not compared by value: they share storage with the node's, and
-/// a change to a shared array or string copies it first (copy-on-write), so storage still
-/// shared is storage unchanged. That check costs a few comparisons, where property
-/// observers on `Node` turned element-wise edits of a 100,000-entry `inputs` into copies
-/// of the whole array.
+/// Forgetting on change beats checking at write time: an earlier version kept a copy of
+/// the decoded fields and compared storage, and the copy's retains and releases cost
+/// DenseNet-121 about a millisecond of decoding and another of freeing. Property observers
+/// would have done the same job badly: `didSet` keeps the old value alive, so element-wise
+/// edits of a 100,000-entry `inputs` copied the whole array each time.
 ///
 /// Equality and hashing ignore it (every `NodeSource` equals every other), so that a node
 /// compares by its fields alone, however it was made.
-public struct NodeSource: Sendable, Hashable {
-  private final class Origin: @unchecked Sendable {
-    // @unchecked: `owner` keeps the bytes alive and nothing writes them or the fields.
-    let base: UnsafeRawPointer
-    let count: Int
-    let owner: AnyObject
-    let node: Node
+public struct NodeSource: @unchecked Sendable, Hashable {
+  // @unchecked: `owner` keeps the bytes alive, and nothing writes them.
+  private let base: UnsafeRawPointer?
+  private let count: Int
+  private let owner: AnyObject?
 
-    init(base: UnsafeRawPointer, count: Int, owner: AnyObject, node: Node) {
-      self.base = base
-      self.count = count
-      self.owner = owner
-      self.node = node
-    }
+  /// No bytes: the node was built in memory, or changed since it was read.
+  @inlinable init() { self.init(nil, 0, nil) }
+
+  @usableFromInline init(_ base: UnsafeRawPointer?, _ count: Int, _ owner: AnyObject?) {
+    self.base = base
+    self.count = count
+    self.owner = owner
   }
-
-  private let origin: Origin?
-
-  /// No bytes: the node was built in memory.
-  package static let unknown = NodeSource(origin: nil)
-
-  private init(origin: Origin?) { self.origin = origin }
 
   /// The `count` bytes at `base`, which `owner` keeps valid and unchanged for its whole
-  /// lifetime, decoded to `node`; the new value keeps `owner` alive.
-  package init(borrowing base: UnsafeRawPointer, count: Int, owner: AnyObject, decodedTo node: Node) {
-    var decoded = node
-    decoded.source = .unknown
-    origin = Origin(base: base, count: count, owner: owner, node: decoded)
+  /// lifetime; the new value keeps `owner` alive.
+  package init(borrowing base: UnsafeRawPointer, count: Int, owner: AnyObject) {
+    self.init(base, count, owner)
   }
 
-  /// Calls `body` with the encoded NodeDef, valid until `body` returns, when `node`'s
-  /// fields are still the ones decoded from it; nil otherwise.
-  func withUnsafeBytes<Result>(
-    ifUnchanged node: Node, _ body: (UnsafeRawBufferPointer) throws -> Result
-  ) rethrows -> Result? {
-    guard let origin, Self.sameStorage(origin.node, node) else { return nil }
-    return try withExtendedLifetime(origin.owner) {
-      try body(UnsafeRawBufferPointer(start: origin.base, count: origin.count))
-    }
-  }
+  /// No bytes.
+  package static var unknown: NodeSource { NodeSource() }
 
-  private static func sameStorage(_ decoded: Node, _ node: Node) -> Bool {
-    // Strings compare their storage first, so equal storage costs no character loop.
-    decoded.name == node.name && decoded.op == node.op && decoded.device == node.device
-      && sameStorage(decoded.inputs, node.inputs) && sameStorage(decoded.attrs.entries, node.attrs.entries)
-      && sameStorage(decoded.unknownFields, node.unknownFields)
-      && decoded.experimentalDebugInfo?.storage === node.experimentalDebugInfo?.storage
-      && decoded.experimentalType?.storage === node.experimentalType?.storage
-  }
-
-  private static func sameStorage<Element>(_ first: [Element], _ second: [Element]) -> Bool {
-    first.count == second.count
-      && first.withUnsafeBufferPointer { first in
-        second.withUnsafeBufferPointer { second in first.baseAddress == second.baseAddress }
-      }
+  /// Calls `body` with the encoded NodeDef, valid until `body` returns; nil when there is
+  /// none.
+  func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
+    guard let base, let owner else { return nil }
+    return try withExtendedLifetime(owner) { try body(UnsafeRawBufferPointer(start: base, count: count)) }
   }
 
   /// Always true: where a node came from is not part of its value.
@@ -131,7 +201,7 @@ extension Node {
   /// Calls `body` with the encoded NodeDef this node was decoded from, when none of its
   /// fields has changed since; nil otherwise.
   package func withUnchangedSource<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
-    try source.withUnsafeBytes(ifUnchanged: self, body)
+    try source.withUnsafeBytes(body)
   }
 }
 

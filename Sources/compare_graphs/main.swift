@@ -2,10 +2,4 @@
 
 import GraphCommands
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
-exit(CompareGraphsCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))
+CompareGraphsCommand.mainThenExit(arguments: Array(CommandLine.arguments.dropFirst()))

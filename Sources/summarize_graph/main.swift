@@ -2,10 +2,4 @@
 
 import GraphCommands
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
-exit(SummarizeGraphCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))
+SummarizeGraphCommand.mainThenExit(arguments: Array(CommandLine.arguments.dropFirst()))

@@ -9,10 +9,6 @@ public struct Node: Sendable, Hashable {
   /// The node's name, unique within the graph; other nodes' inputs refer to it by this name.
   @inlinable public var name: String {
     get { _name }
-    set {
-      _source = NodeSource()
-      _name = newValue
-    }
     _modify {
       _source = NodeSource()
       yield &_name
@@ -21,10 +17,6 @@ public struct Node: Sendable, Hashable {
   /// The node's op type, such as `Conv2D`, `Const` or `Placeholder`.
   @inlinable public var op: String {
     get { _op }
-    set {
-      _source = NodeSource()
-      _op = newValue
-    }
     _modify {
       _source = NodeSource()
       yield &_op
@@ -34,10 +26,6 @@ public struct Node: Sendable, Hashable {
   /// TensorFlow requires.
   @inlinable public var inputs: [InputRef] {
     get { _inputs }
-    set {
-      _source = NodeSource()
-      _inputs = newValue
-    }
     _modify {
       _source = NodeSource()
       yield &_inputs
@@ -46,10 +34,6 @@ public struct Node: Sendable, Hashable {
   /// The requested device, such as `/device:GPU:0`; empty when unconstrained.
   @inlinable public var device: String {
     get { _device }
-    set {
-      _source = NodeSource()
-      _device = newValue
-    }
     _modify {
       _source = NodeSource()
       yield &_device
@@ -58,10 +42,6 @@ public struct Node: Sendable, Hashable {
   /// The node's attributes (`attr`), such as `T`, `strides` or a `Const`'s `value`.
   @inlinable public var attrs: AttrMap {
     get { _attrs }
-    set {
-      _source = NodeSource()
-      _attrs = newValue
-    }
     _modify {
       _source = NodeSource()
       yield &_attrs
@@ -70,10 +50,6 @@ public struct Node: Sendable, Hashable {
   /// `experimental_debug_info`, encoded; carried through untouched.
   @inlinable public var experimentalDebugInfo: SharedBytes? {
     get { _experimentalDebugInfo }
-    set {
-      _source = NodeSource()
-      _experimentalDebugInfo = newValue
-    }
     _modify {
       _source = NodeSource()
       yield &_experimentalDebugInfo
@@ -82,10 +58,6 @@ public struct Node: Sendable, Hashable {
   /// `experimental_type` (a `FullTypeDef`), encoded; carried through untouched.
   @inlinable public var experimentalType: SharedBytes? {
     get { _experimentalType }
-    set {
-      _source = NodeSource()
-      _experimentalType = newValue
-    }
     _modify {
       _source = NodeSource()
       yield &_experimentalType
@@ -94,10 +66,6 @@ public struct Node: Sendable, Hashable {
   /// Fields this tool's schema does not know, in file order; written back unchanged.
   @inlinable public var unknownFields: [UnknownField] {
     get { _unknownFields }
-    set {
-      _source = NodeSource()
-      _unknownFields = newValue
-    }
     _modify {
       _source = NodeSource()
       yield &_unknownFields

@@ -86,6 +86,28 @@ import Testing
     #expect(isCopied(graph.nodes[1]))
   }
 
+  /// A NodeDef naming itself twice (the last wins) is written back with both names; it
+  /// means what it meant, and a graph read from memory encodes it once. Found by fuzzing.
+  @Test func aRepeatedFieldIsWrittenAsRead() throws {
+    var node: [UInt8] = []
+    for name in ["a", "b"] {
+      WireWriter.appendFieldHeader(number: 1, length: 1, to: &node)
+      node += Array(name.utf8)
+    }
+    WireWriter.appendFieldHeader(number: 2, length: 11, to: &node)
+    node += Array("Placeholder".utf8)
+    var original: [UInt8] = []
+    WireWriter.appendFieldHeader(number: 1, length: node.count, to: &original)
+    original += node
+    let graph = try Self.read(original)
+    #expect(graph.nodes == [Node(name: "b", op: "Placeholder")])
+    let written = GraphFile.encode(graph)
+    #expect(written == original)
+    let again = try GraphFile.decode(written)
+    #expect(again == graph)
+    #expect(GraphFile.encode(again).count == original.count - 3)
+  }
+
   @Test func aGraphDecodedFromMemoryHasNoSources() throws {
     let graph = try GraphFile.decode(Self.unusualGraphDef())
     #expect(graph.nodes.allSatisfy { !isCopied($0) })

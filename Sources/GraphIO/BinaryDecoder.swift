@@ -77,7 +77,7 @@ enum BinaryDecoder {
       nodes.deinitialize()
       nodes.deallocate()
     }
-    let parts = count >= 512 ? min(max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1), 8) : 1
+    let parts = count >= 512 ? min(coreCount, 8) : 1
     let context = SplicedContext(splicer: splicer, bytes: bytes, borrow: borrow, nodes: nodes)
     DispatchQueue.concurrentPerform(iterations: parts) { part in
       let range = (count * part / parts)..<(count * (part + 1) / parts)
@@ -115,7 +115,7 @@ enum BinaryDecoder {
           let source: UnsafeRawBufferPointer
           switch splicer.nodes[index] {
           case .original(let bytesRange): source = UnsafeRawBufferPointer(rebasing: bytes[bytesRange])
-          case .rebuilt(let rebuiltRange): source = UnsafeRawBufferPointer(rebasing: rebuilt[rebuiltRange])
+          case .rebuilt(let rebuiltRange, _): source = UnsafeRawBufferPointer(rebasing: rebuilt[rebuiltRange])
           }
           guard
             let message = graph_transforms__wire__node_def__unpack(
@@ -123,7 +123,7 @@ enum BinaryDecoder {
           else { return }
           defer { graph_transforms__wire__node_def__free_unpacked(message, nil) }
           guard var node = try? convertNode(message, index: index, borrowing: borrow) else { return }
-          let original = splicer.originals[index]
+          let original = splicer.nodes[index].original
           node.source = NodeSource(
             borrowing: borrow.base + original.lowerBound, count: original.count, owner: borrow.owner)
           nodes[index] = node

@@ -31,11 +31,11 @@ enum BinaryEncoder {
     withExtendedLifetime(graph) {
       for node in graph.nodes {
         // A node unchanged since it was read is written as it was read.
-        let copied: Void? = node.withUnchangedSource { bytes in
+        let copied = node.withUnchangedSource { bytes in
           sink.appendFieldHeader(number: 1, length: bytes.count)
           sink.append(bytes)
         }
-        if copied != nil { continue }
+        guard copied == nil else { continue }
         arena.reset()
         let message = arena.node(node)
         message.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { message in

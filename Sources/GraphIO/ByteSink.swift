@@ -186,7 +186,7 @@ final class ByteSink {
     unproduced.removeAll(keepingCapacity: true)
     let total = pieces.reduce(0) { $0 + $1.count }
     // Below 64 KB a second thread costs more than it saves.
-    let parts = total >= 1 << 16 ? Self.coreCount : 1
+    let parts = total >= 1 << 16 ? coreCount : 1
     // The buffer as an address, because pointers are not Sendable; each share writes
     // only its own bytes of it.
     let base = Int(bitPattern: buffer)
@@ -214,8 +214,6 @@ final class ByteSink {
       DispatchQueue.concurrentPerform(iterations: parts, execute: work)
     }
   }
-
-  private static let coreCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
   /// The kept bytes (memory sinks only).
   var bytes: [UInt8] { memory ?? [] }

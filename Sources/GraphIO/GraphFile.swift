@@ -223,6 +223,9 @@ enum AtomicFile {
 
 func errnoText() -> String { String(cString: strerror(errno)) }
 
+/// The cores online, for spreading decoding and tensor production over them.
+let coreCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
 /// A read-only memory map of a whole file, unmapped on deinit.
 ///
 /// Large tensors decoded from the file borrow their bytes from this mapping and keep it

@@ -25,17 +25,21 @@ struct TensorSplicer {
   }
 
   /// Where a NodeDef's bytes (without its tag and length) are: in the original bytes,
-  /// or, when payloads were lifted out of it, in `rebuilt`.
+  /// or, when payloads were lifted out of it, in `rebuilt` (and, as read, at `original`).
   enum NodeBytes {
     case original(Range<Int>)
-    case rebuilt(Range<Int>)
+    case rebuilt(Range<Int>, original: Range<Int>)
+
+    /// Where the NodeDef is in the original bytes, payloads included.
+    var original: Range<Int> {
+      switch self {
+      case .original(let range), .rebuilt(_, let range): range
+      }
+    }
   }
 
   /// Every `node` of the GraphDef, in order.
   var nodes: [NodeBytes] = []
-  /// Where each `node`'s bytes (without tag and length) are in the original bytes, even
-  /// when payloads were lifted out of it.
-  var originals: [Range<Int>] = []
   /// The bodies of the NodeDefs that lost payloads.
   var rebuilt: [UInt8] = []
   /// The GraphDef's other fields, in order: a GraphDef without nodes.
@@ -73,7 +77,6 @@ struct TensorSplicer {
     // Most nodes lift nothing: find that out without building anything, and leave them
     // where they are. Rebuilding every attr entry on speculation was a quarter of reading
     // a graph.
-    originals.append(range)
     guard try Self.holdsPayload(bytes, range) else {
       nodes.append(.original(range))
       return
@@ -98,7 +101,7 @@ struct TensorSplicer {
       }
       body += bytes[start..<reader.offset]
     }
-    nodes.append(.rebuilt(rebuilt.count..<(rebuilt.count + body.count)))
+    nodes.append(.rebuilt(rebuilt.count..<(rebuilt.count + body.count), original: range))
     rebuilt += body
   }
 

@@ -130,23 +130,23 @@ public struct Node: Sendable, Hashable {
 /// compares by its fields alone, however it was made.
 public struct NodeSource: @unchecked Sendable, Hashable {
   // @unchecked: `owner` keeps the bytes alive, and nothing writes them.
-  private let base: UnsafeRawPointer?
-  private let count: Int
-  private let owner: AnyObject?
+  @usableFromInline let base: UnsafeRawPointer?
+  @usableFromInline let count: Int
+  @usableFromInline let owner: AnyObject?
 
   /// No bytes: the node was built in memory, or changed since it was read.
-  @inlinable init() { self.init(nil, 0, nil) }
-
-  @usableFromInline init(_ base: UnsafeRawPointer?, _ count: Int, _ owner: AnyObject?) {
-    self.base = base
-    self.count = count
-    self.owner = owner
+  @inlinable init() {
+    base = nil
+    count = 0
+    owner = nil
   }
 
   /// The `count` bytes at `base`, which `owner` keeps valid and unchanged for its whole
   /// lifetime; the new value keeps `owner` alive.
   package init(borrowing base: UnsafeRawPointer, count: Int, owner: AnyObject) {
-    self.init(base, count, owner)
+    self.base = base
+    self.count = count
+    self.owner = owner
   }
 
   /// No bytes.

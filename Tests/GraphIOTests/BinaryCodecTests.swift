@@ -78,7 +78,7 @@ final class OwnedBuffer {
   #expect(splicer.payloads.values.first?.count == 2048 * 4)
   // The small one is decoded where it is; the large one from a rebuilt copy without
   // its content.
-  guard splicer.nodes.count == 2, case .original = splicer.nodes[0], case .rebuilt(let rebuilt) = splicer.nodes[1]
+  guard splicer.nodes.count == 2, case .original = splicer.nodes[0], case .rebuilt(let rebuilt, _) = splicer.nodes[1]
   else {
     Issue.record("unexpected node sources: \(splicer.nodes)")
     return

@@ -2,6 +2,7 @@
 
 import Dispatch
 public import GraphIR
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -236,6 +237,7 @@ let coreCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 final class MappedFile {
   let bytes: UnsafeRawBufferPointer
   private let mapped: Bool
+  private var populator: BackgroundPopulator? = nil
 
   init(path: String) throws(GraphDecodingError) {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -256,18 +258,68 @@ final class MappedFile {
       mapped = false
       return
     }
-    // MAP_POPULATE maps the whole file up front: one bulk fault instead of one per page.
-    guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), address != MAP_FAILED
+    // The whole file is mapped in up front, in bulk rather than a fault per page: by the
+    // kernel before returning for a small file, and for a large one on another core, while
+    // this one reads the graph's structure.
+    let inBackground = size >= BackgroundPopulator.minimumSize && coreCount > 1
+    let flags = MAP_PRIVATE | (inBackground ? 0 : MAP_POPULATE)
+    guard let address = mmap(nil, size, PROT_READ, flags, fd, 0), address != MAP_FAILED
     else {
       throw GraphDecodingError(reason: "cannot map: \(errnoText())", file: path)
     }
     bytes = UnsafeRawBufferPointer(start: address, count: size)
     mapped = true
+    populator = inBackground ? BackgroundPopulator(address, count: size) : nil
   }
 
   deinit {
+    populator?.stop()
     if mapped, let base = bytes.baseAddress {
       munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
     }
   }
+}
+
+/// Maps a mapping's pages in, last to first, on a thread of its own.
+///
+/// Mapping DenseNet-121's 33 MB in took 3 ms of one core before reading could start;
+/// reading the structure touches few of those pages, so both now run at once. Reading
+/// starts at the front, so the two rarely meet on one page table. A page that reading
+/// reaches first is simply faulted in there.
+private final class BackgroundPopulator: @unchecked Sendable {
+  // @unchecked: `stopped` is atomic; the rest is set before the thread starts.
+  /// Below this, mapping in is quicker than handing it over.
+  static let minimumSize = 8 << 20
+  private static let chunk = 2 << 20
+
+  private let base: UnsafeMutableRawPointer
+  private let count: Int
+  private let stopped = Atomic<Bool>(false)
+  private let finished = DispatchSemaphore(value: 0)
+
+  init(_ base: UnsafeMutableRawPointer, count: Int) {
+    self.base = base
+    self.count = count
+    DispatchQueue.global(qos: .userInitiated).async { self.run() }
+  }
+
+  private func run() {
+    defer { finished.signal() }
+    var end = count
+    while end > 0, !stopped.load(ordering: .relaxed) {
+      let start = (end - 1) / Self.chunk * Self.chunk
+      // Errors (a kernel without MADV_POPULATE_READ, say) only mean pages fault in as read.
+      guard madvise(base + start, end - start, Self.populateRead) == 0 else { return }
+      end = start
+    }
+  }
+
+  /// Stops at the next chunk and waits, so that nothing touches the mapping once it is gone.
+  func stop() {
+    stopped.store(true, ordering: .relaxed)
+    finished.wait()
+  }
+
+  /// `MADV_POPULATE_READ` (Linux 5.14), which Glibc's headers may not name.
+  private static let populateRead: Int32 = 22
 }

@@ -171,6 +171,17 @@ extension Node {
   package func withUnchangedSource<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
     try source.withUnsafeBytes(body)
   }
+
+  /// The encoded NodeDef this node was decoded from, when none of its fields has changed
+  /// since; valid only while something holding this node (its graph) lives.
+  ///
+  /// For reading a node in place (through a pointer into a node array) without copying it:
+  /// a call that takes the node, such as `withUnchangedSource`, needs a copy, a retain of
+  /// each field, and that was most of the cost of writing an unchanged node.
+  @inlinable package var unchangedSourceBytes: UnsafeRawBufferPointer? {
+    guard let base = _source.base else { return nil }
+    return UnsafeRawBufferPointer(start: base, count: _source.count)
+  }
 }
 
 /// A field read from the wire that this tool's schema does not describe.

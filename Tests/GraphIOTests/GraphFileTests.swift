@@ -42,6 +42,32 @@ func temporaryDirectory() throws -> URL {
   #expect(reread["w"] == everyKindGraph()["w"])
 }
 
+/// Files of 8 MB and more are mapped in by a background thread while decoding starts;
+/// whatever that thread has reached, the graph reads the same, and dropping the graph
+/// (which stops the thread before unmapping) leaves nothing behind that breaks the next read.
+@Test func aLargeFileReadsTheSameWhileItsPagesMapInBehind() throws {
+  let directory = try temporaryDirectory()
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let path = directory.appendingPathComponent("large.pb").path
+  var graph = Graph()
+  for layer in 0..<6 {
+    // 6 × 2 MB of weights, each different, with small nodes between them.
+    let values = (0..<(1 << 19)).map { Float($0 % 977) * 0.5 + Float(layer) }
+    graph.nodes.append(
+      Node(
+        name: "w\(layer)", op: "Const",
+        attrs: ["dtype": .type(.float), "value": .tensor(.floats(values, shape: [512, 1024]))]))
+    graph.nodes.append(
+      Node(name: "i\(layer)", op: "Identity", inputs: [.data("w\(layer)")], attrs: ["T": .type(.float)]))
+  }
+  let written = try GraphFile.write(graph, to: path)
+  #expect(written.byteCount > 8 << 20)
+  for _ in 0..<5 {
+    let loaded = try GraphFile.read(path: path)
+    #expect(loaded.graph == graph)
+  }
+}
+
 @Test func aFailedWriteLeavesNoFileBehind() throws {
   let directory = try temporaryDirectory()
   defer { try? FileManager.default.removeItem(at: directory) }

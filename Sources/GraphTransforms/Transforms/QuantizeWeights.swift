@@ -102,10 +102,19 @@ public struct QuantizeWeights: GraphTransform {
 
   /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
-    var jobs: [Job] = []
-    for (position, node) in graph.nodes.enumerated() {
-      guard let elements = try node.floatConstantElements(minimumSize: minimumSize) else { continue }
-      jobs.append(Job(node: position, elements: elements))
+    // Nodes are read in place; copying each cost a retain per field.
+    var jobs = try graph.nodes.withUnsafeBufferPointer { nodes in
+      var jobs: [Job] = []
+      guard let first = nodes.baseAddress else { return jobs }
+      for position in nodes.indices {
+        let node = first + position
+        // The op is read in place; only Consts are worth a copy.
+        guard node.pointee.op == "Const",
+          let elements = try node.pointee.floatConstantElements(minimumSize: minimumSize)
+        else { continue }
+        jobs.append(Job(node: position, elements: elements))
+      }
+      return jobs
     }
     guard !jobs.isEmpty else { return graph }
 
@@ -132,8 +141,9 @@ public struct QuantizeWeights: GraphTransform {
       jobs[index].quantized = true
     }
 
-    // Build the new node list; the codes are computed when the graph is written.
-    var replacements: [Int: [Node]] = [:]
+    // Build the new node list; the codes are computed when the graph is written. The
+    // replacements are in node order, as the jobs are.
+    var replacements: [(position: Int, nodes: [Node])] = []
     var quantizedValues = 0
     for job in jobs where job.quantized {
       let original = graph.nodes[job.node]
@@ -149,18 +159,18 @@ public struct QuantizeWeights: GraphTransform {
             zeroOffset: job.range.zeroOffset, nanCode: job.range.code(for: 0))
         }
       }
-      replacements[job.node] = quantizedNodes(for: original, job: job, codes: codes)
+      replacements.append((job.node, quantizedNodes(for: original, job: job, codes: codes)))
       quantizedValues += job.elements.count
     }
     var nodes: [Node] = []
     nodes.reserveCapacity(graph.nodes.count + 3 * replacements.count)
-    for (position, node) in graph.nodes.enumerated() {
-      if let replacement = replacements[position] {
-        nodes += replacement
-      } else {
-        nodes.append(node)
-      }
+    var next = 0
+    for (position, replacement) in replacements {
+      nodes += graph.nodes[next..<position]
+      nodes += replacement
+      next = position + 1
     }
+    nodes += graph.nodes[next...]
     var remark = "quantized \(replacements.count) float Consts (\(quantizedValues) values) to quint8"
     if nudged > 0 {
       remark += "; nudged \(nudged) ranges by an ulp or so to keep 0.0 exact"

@@ -152,13 +152,6 @@ public struct NodeSource: @unchecked Sendable, Hashable {
   /// No bytes.
   package static var unknown: NodeSource { NodeSource() }
 
-  /// Calls `body` with the encoded NodeDef, valid until `body` returns; nil when there is
-  /// none.
-  func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
-    guard let base, let owner else { return nil }
-    return try withExtendedLifetime(owner) { try body(UnsafeRawBufferPointer(start: base, count: count)) }
-  }
-
   /// Always true: where a node came from is not part of its value.
   public static func == (lhs: NodeSource, rhs: NodeSource) -> Bool { true }
   /// Hashes nothing, to agree with `==`.
@@ -166,18 +159,12 @@ public struct NodeSource: @unchecked Sendable, Hashable {
 }
 
 extension Node {
-  /// Calls `body` with the encoded NodeDef this node was decoded from, when none of its
-  /// fields has changed since; nil otherwise.
-  package func withUnchangedSource<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
-    try source.withUnsafeBytes(body)
-  }
-
   /// The encoded NodeDef this node was decoded from, when none of its fields has changed
-  /// since; valid only while something holding this node (its graph) lives.
+  /// since; nil otherwise. Valid only while something holding this node (its graph) lives.
   ///
-  /// For reading a node in place (through a pointer into a node array) without copying it:
-  /// a call that takes the node, such as `withUnchangedSource`, needs a copy, a retain of
-  /// each field, and that was most of the cost of writing an unchanged node.
+  /// A property, inlinable, rather than a method taking a closure: read through a pointer
+  /// into a node array, it copies nothing, where any call that takes the node needs a copy
+  /// (a retain of each field), and that was most of the cost of writing an unchanged node.
   @inlinable package var unchangedSourceBytes: UnsafeRawBufferPointer? {
     guard let base = _source.base else { return nil }
     return UnsafeRawBufferPointer(start: base, count: _source.count)

@@ -9,7 +9,7 @@ import Testing
 /// those bytes for as long as nothing about them changes.
 @Suite struct NodeSourceTests {
   /// Whether an encoder would copy the node's bytes as read.
-  func isCopied(_ node: Node) -> Bool { node.withUnchangedSource { _ in } != nil }
+  func isCopied(_ node: Node) -> Bool { node.unchangedSourceBytes != nil }
 
   /// A GraphDef whose first NodeDef has its fields out of the usual order (`op` before
   /// `name`), which re-encoding would put back in order: only a copy keeps it.

@@ -173,8 +173,12 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
     // A binary input's own size is the first step's starting point: what a user compares
     // with is the file they have, and measuring it again cost a full encoding pass.
     let inputSize = loaded.format == .binary ? loaded.byteCount : nil
-    let result = try pipeline.run(on: loaded.graph, context: context, measure: measure, inputSize: inputSize) {
-      report in
+    let outputFormat: GraphFormat = outputAsMemmapped ? .memmapped : outputAsText ? .text : .binary
+    // Without progress lines, a binary output's own size is the last step's result.
+    let measureLast = !quiet || outputFormat != .binary
+    let result = try pipeline.run(
+      on: loaded.graph, context: context, measure: measure, inputSize: inputSize, measureLast: measureLast
+    ) { report in
       steps.append(report)
       for diagnostic in report.diagnostics where diagnostic.severity == .warning || !quiet {
         printError(diagnostic.description)
@@ -210,7 +214,6 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
     }
 
     let writeStart = now()
-    let outputFormat: GraphFormat = outputAsMemmapped ? .memmapped : outputAsText ? .text : .binary
     let written = try GraphFile.write(result, to: outputPath, format: outputFormat, countGzip: gzipSize)
     let writeSeconds = now() - writeStart
     if !quiet {
@@ -219,6 +222,7 @@ public struct TransformGraphCommand: TensorFlowStyleCommand {
           + " in \(fixed(writeSeconds, places: 3)) s" + (gzipSize ? " with gzip counting" : "")
           + " (\(fixed(now() - start, places: 3)) s in all)")
     }
+    if !measureLast, measure != nil, !steps.isEmpty { steps[steps.count - 1].bytesAfter = written.byteCount }
     var run = runReport(
       loaded: loaded, readSeconds: readSeconds, steps: steps, warnings: pipeline.warnings,
       inputGzipBytes: inputGzip?.value ?? nil)

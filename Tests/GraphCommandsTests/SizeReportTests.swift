@@ -110,6 +110,22 @@ import Testing
     }
   }
 
+  @Test func aTextOutputsLastStepIsMeasuredInBinary() throws {
+    // --quiet takes the last step's size from a binary output file; a text file's size
+    // is not an encoded GraphDef's, so then the step is measured.
+    let folder = try scratchFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let report = folder.appendingPathComponent("run.json").path
+    let (binary, binaryOut) = try run(["--quiet"], in: folder)
+    #expect(binary.status == 0, "\(binary.stderr)")
+    let binarySize = try fileSize(binaryOut)
+    let (text, textOut) = try run(["--report=\(report)", "--quiet", "--output_as_text"], in: folder)
+    #expect(text.status == 0, "\(text.stderr)")
+    let steps = try #require(try Self.readJSON(report)["steps"] as? [[String: Any]])
+    #expect(steps.last?["bytes_after"] as? Int == binarySize)
+    #expect(try fileSize(textOut) != binarySize)
+  }
+
   @Test func theReportIsReplacedAtomically() throws {
     let folder = try scratchFolder()
     defer { try? FileManager.default.removeItem(at: folder) }

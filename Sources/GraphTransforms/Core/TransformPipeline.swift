@@ -105,7 +105,7 @@ public struct TransformPipeline: Sendable {
   public struct StepReport: Sendable {
     /// The transform's name.
     public var name: String
-    /// Wall time of the step, validation included.
+    /// Wall time of the step, validation included (measuring sizes is not).
     public var seconds: Double
     /// Node count of the step's input.
     public var nodesBefore: Int
@@ -113,7 +113,8 @@ public struct TransformPipeline: Sendable {
     public var nodesAfter: Int
     /// Encoded sizes before and after, when a measure was supplied.
     public var bytesBefore: Int?
-    /// Encoded size after the step, when a measure was supplied.
+    /// Encoded size after the step, when a measure was supplied (and, for the last step,
+    /// `measureLast` was true).
     public var bytesAfter: Int?
     /// The error that `ignore_errors=true` swallowed; the graph was left unchanged.
     public var ignoredError: String?
@@ -126,11 +127,13 @@ public struct TransformPipeline: Sendable {
   /// - Parameters:
   ///   - measure: the encoded size of a graph, for size changes in the reports.
   ///   - inputSize: the size `measure` would give for `graph`, when already known.
+  ///   - measureLast: whether to measure the result too; a caller about to write it in
+  ///     binary learns its size from the file, without another encoding pass.
   ///   - progress: called after each step.
   /// - Throws: `PipelineError` naming the failing step.
   public func run(
     on graph: Graph, context: TransformContext, measure: ((Graph) -> Int)? = nil, inputSize: Int? = nil,
-    progress: (StepReport) -> Void = { _ in }
+    measureLast: Bool = true, progress: (StepReport) -> Void = { _ in }
   ) throws(PipelineError) -> Graph {
     var current = graph
     var currentSize = measure.map { inputSize ?? $0(graph) }
@@ -164,10 +167,11 @@ public struct TransformPipeline: Sendable {
           : "produced an invalid graph: \(error)"
         throw PipelineError(step: index, transform: name, message: message)
       }
-      let nextSize = measure?(next)
+      let seconds = monotonicSeconds() - start
+      let nextSize = measureLast || index < steps.count - 1 ? measure?(next) : nil
       progress(
         StepReport(
-          name: name, seconds: monotonicSeconds() - start, nodesBefore: current.nodes.count,
+          name: name, seconds: seconds, nodesBefore: current.nodes.count,
           nodesAfter: next.nodes.count, bytesBefore: currentSize, bytesAfter: nextSize,
           ignoredError: ignored, diagnostics: context.takeDiagnostics()))
       current = next

@@ -76,8 +76,9 @@ struct TensorSplicer {
   private mutating func nodeDef(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, index: Int) throws {
     // Most nodes lift nothing: find that out without building anything, and leave them
     // where they are. Rebuilding every attr entry on speculation was a quarter of reading
-    // a graph.
-    guard try Self.holdsPayload(bytes, range) else {
+    // a graph. A node smaller than a liftable payload cannot hold one, and is not walked
+    // at all (the wire check has already vouched for its structure).
+    guard range.count >= Self.threshold, try Self.holdsPayload(bytes, range) else {
       nodes.append(.original(range))
       return
     }

@@ -256,14 +256,15 @@ enum FloatKernels {
   /// TensorFlow's `round_weights` arithmetic for `range`, written to `output` (which may be
   /// unaligned): each value becomes the centre of its bucket,
   /// `minimum + width · (floor((v − minimum) / width) + 0.5)`, all in float as TensorFlow
-  /// computes it, with the bucket clamped to `0..<steps`.
+  /// computes it, with the bucket clamped to `0...steps`. The maximum lands in bucket
+  /// `steps`, half a width above the range, as in TensorFlow.
   ///
   /// Zeros (either sign), NaN and infinities are copied unchanged.
   static func round(
     _ base: UnsafeRawPointer, _ range: Range<Int>, into output: UnsafeMutableRawPointer,
     minimum: Float, width: Float, steps: Int, allowingAVX2: Bool = true
   ) {
-    let lastBucket = Float(steps - 1)
+    let lastBucket = Float(steps)
     var index = range.lowerBound
     if allowingAVX2 && hasAVX2 {
       index += CWeightKernels_roundBlocks(base, index, range.upperBound, output, minimum, width, lastBucket)
@@ -280,8 +281,8 @@ enum FloatKernels {
     while index &+ 8 <= range.upperBound {
       let values = base.loadUnaligned(fromByteOffset: index &* 4, as: SIMD8<Float>.self)
       var position = (values - low) / step
-      // Values below the range (none, for finite values) go to bucket 0; the maximum, which
-      // TensorFlow puts half a step above the range, to the last bucket. NaN positions (from
+      // Values below the range (none, for finite values) go to bucket 0, and none goes past
+      // the maximum's bucket (float rounding cannot take it further). NaN positions (from
       // non-finite values) pass through harmlessly and are replaced below.
       position.replace(with: zero, where: position .< zero)
       position.replace(with: last, where: position .> last)

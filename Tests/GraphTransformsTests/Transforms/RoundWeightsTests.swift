@@ -24,9 +24,9 @@ struct RoundWeightsTests {
 
   // MARK: Exact agreement with TensorFlow (fixtures made by TensorFlow 2.21).
 
-  /// Ours equals TensorFlow's bit for bit, except for the two documented deviations that
-  /// touch ordinary tensors: the maximum (TensorFlow: half a level above the range) and
-  /// exact zeros (TensorFlow: moved to their level's centre).
+  /// Ours equals TensorFlow's bit for bit, the maximum included, except for the one
+  /// documented deviation that touches ordinary tensors: exact zeros (TensorFlow: moved to
+  /// their level's centre).
   @Test(arguments: [
     ("round_weights", "weights.round_weights"), ("round_weights(num_steps=7)", "weights.round_weights_7"),
   ])
@@ -40,8 +40,7 @@ struct RoundWeightsTests {
       let values = try source.floats(name)
       let theirs = try reference.floats(name)
       let ours = try result.floats(name)
-      let maximum = values.max() ?? 0
-      for index in values.indices where values[index] != maximum && values[index] != 0 {
+      for index in values.indices where values[index] != 0 {
         #expect(ours[index].bitPattern == theirs[index].bitPattern, "\(name)[\(index)]: \(values[index])")
         compared += 1
       }
@@ -53,20 +52,22 @@ struct RoundWeightsTests {
 
   @Test func allNegativeTensorsAreRoundedOverTheirOwnRange() throws {
     // TF parity: TensorFlow rounds over −4…0 here and gives −3.5, −2.5, −1.5, −0.5.
+    // Over −4…−1 the width is 0.75, and the maximum, −1, lands half a level above.
     let values = (0..<16).map { -4 + Float($0) / 5 }
     let result = try runTransforms("round_weights(num_steps=4)", on: Graph { Const("w", floats: values, shape: [16]) })
     let rounded = try result.graph.floats("w")
-    #expect(Set(rounded) == [-3.625, -2.875, -2.125, -1.375])
+    #expect(Set(rounded) == [-3.625, -2.875, -2.125, -1.375, -0.625])
+    #expect(rounded.last == -0.625)
   }
 
-  @Test func theMaximumGoesToTheTopLevel() throws {
-    // TF parity: TensorFlow gives 7 → 8.25, half a level above the range.
+  @Test func theMaximumLandsHalfALevelAboveTheRange() throws {
+    // TF parity: TensorFlow gives 7 → 8.25 for −3…7 in 4 steps (width 2.5).
     let values: [Float] = [-3, 7] + Array(repeating: 1, count: 14)
     let result = try runTransforms("round_weights(num_steps=4)", on: Graph { Const("w", floats: values, shape: [16]) })
     let rounded = try result.graph.floats("w")
     #expect(rounded[0] == -1.75)
     #expect(rounded[2] == 0.75)
-    #expect(rounded[1] == 5.75)
+    #expect(rounded[1] == 8.25)
   }
 
   @Test func zerosNaNAndInfinitiesAreKept() throws {
@@ -139,7 +140,8 @@ struct RoundWeightsTests {
     let run = try runTransforms("round_weights(num_steps=3)", on: graph)
     #expect(run.graph["fifteen"] == graph["fifteen"])
     #expect(run.graph["ints"] == graph["ints"])
-    #expect(Set(try run.graph.floats("sixteen")).count == 3)
+    // Three levels, and the maximum half a level above them.
+    #expect(Set(try run.graph.floats("sixteen")).count == 4)
     #expect(run.diagnostics.map(\.message) == ["rounded 1 float Consts to at most 3 levels each"])
   }
 
@@ -160,7 +162,8 @@ struct RoundWeightsTests {
     let rounded = try result.graph.floats("w")
     let width = ((values.max() ?? 0) - (values.min() ?? 0)) / Float(steps)
     for (a, b) in zip(values, rounded) { #expect(abs(a - b) <= width / 2 * 1.01 + 1e-6) }
-    #expect(Set(rounded).count <= steps)
+    // `steps` levels, plus the maximum's half a level above the range.
+    #expect(Set(rounded).count <= steps + 1)
   }
 
   @Test func simdKernelMatchesThePlainLoop() {
@@ -181,7 +184,7 @@ struct RoundWeightsTests {
       }
     }
     for (index, value) in values.enumerated() {
-      let expected = FloatKernels.roundOne(value, minimum: minimum, width: width, lastBucket: 36)
+      let expected = FloatKernels.roundOne(value, minimum: minimum, width: width, lastBucket: 37)
       #expect(output[index + 1].bitPattern == expected.bitPattern, "\(index): \(value)")
     }
   }

@@ -72,6 +72,28 @@ extension Node {
   }
 }
 
+extension Graph {
+  /// Each float `Const` of at least `minimumSize` elements, with its position, in node
+  /// order (`floatConstantElements`; its errors are thrown for the first bad `Const`).
+  ///
+  /// The nodes are read in place: taking each as a value copied it, a retain per field and
+  /// a cache miss on most, and only Consts need more than a look at `op`.
+  func floatConstants(minimumSize: Int) throws -> [(position: Int, elements: FloatElements)] {
+    try nodes.withUnsafeBufferPointer { nodes in
+      var found: [(position: Int, elements: FloatElements)] = []
+      guard let first = nodes.baseAddress else { return found }
+      for position in nodes.indices {
+        let node = first + position
+        guard node.pointee.op == "Const",
+          let elements = try node.pointee.floatConstantElements(minimumSize: minimumSize)
+        else { continue }
+        found.append((position, elements))
+      }
+      return found
+    }
+  }
+}
+
 /// The new bytes of one tensor, computed only when the graph is written (or something reads
 /// them): `kernel(range, output)` writes elements `range` at `output + index × elementSize`.
 ///

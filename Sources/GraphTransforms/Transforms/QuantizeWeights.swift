@@ -102,20 +102,7 @@ public struct QuantizeWeights: GraphTransform {
 
   /// Returns the rewritten graph, as described on the type.
   public func apply(to graph: Graph, in context: TransformContext) throws -> Graph {
-    // Nodes are read in place; copying each cost a retain per field.
-    var jobs = try graph.nodes.withUnsafeBufferPointer { nodes in
-      var jobs: [Job] = []
-      guard let first = nodes.baseAddress else { return jobs }
-      for position in nodes.indices {
-        let node = first + position
-        // The op is read in place; only Consts are worth a copy.
-        guard node.pointee.op == "Const",
-          let elements = try node.pointee.floatConstantElements(minimumSize: minimumSize)
-        else { continue }
-        jobs.append(Job(node: position, elements: elements))
-      }
-      return jobs
-    }
+    var jobs = try graph.floatConstants(minimumSize: minimumSize).map { Job(node: $0.position, elements: $0.elements) }
     guard !jobs.isEmpty else { return graph }
 
     let scans = Parallel.scan(jobs.map(\.elements))
